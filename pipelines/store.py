@@ -1,0 +1,15 @@
+"""Pipeline stage 3: dedupe and store; an unchanged article is noted, not rewritten."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pipelines.common import SokboPipeline
+from sokbo.models import Article, StoredArticle
+
+
+class StorePipeline(SokboPipeline):
+    def process_item(self, item: Article) -> StoredArticle:
+        stored = self.spider.store.upsert(item, datetime.now(UTC))
+        self.stats.inc_value(f"sokbo/articles/{stored.status}")
+        return stored

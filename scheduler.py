@@ -1,0 +1,1 @@
+"""Scheduled crawls arrive with issue 6 (APScheduler); until then run `sokbo crawl`."""

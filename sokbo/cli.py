@@ -1,0 +1,193 @@
+"""The `sokbo` command: crawl, feeds, check and demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sokbo.config import DEFAULT_CONFIG, Config, ConfigError, load_config
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        default=argparse.SUPPRESS,
+        metavar="PATH",
+        help=f"the config file (default: ./{DEFAULT_CONFIG})",
+    )
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show Scrapy's log at INFO level",
+    )
+    parser = argparse.ArgumentParser(
+        prog="sokbo",
+        description="Crawl breaking-news sources into Jekyll posts and RSS/Atom feeds.",
+        parents=[common],
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    crawl = commands.add_parser(
+        "crawl",
+        parents=[common],
+        help="crawl sources (all when none is named)",
+        description="Crawl the named sources (all when none is named), publish their posts "
+        "and rebuild the feeds of the sites they feed.",
+    )
+    crawl.add_argument("sources", nargs="*", metavar="SOURCE", help="source ids from the config")
+    commands.add_parser(
+        "feeds",
+        parents=[common],
+        help="rebuild every site's feeds from the store",
+        description="Rebuild every site's feeds from the store; files that would not change "
+        "are left alone.",
+    )
+    commands.add_parser(
+        "check",
+        parents=[common],
+        help="validate the config and print what would run",
+        description="Validate the config and print the sources and sites it defines.",
+    )
+    demo = commands.add_parser(
+        "demo",
+        parents=[common],
+        help="serve the bundled demo blog on 127.0.0.1 and crawl it",
+        description="Serve the bundled demo blog at the address the config's sources name, "
+        "crawl it and print where the posts and feeds are.",
+    )
+    demo.add_argument("--serve", action="store_true", help="only serve the demo blog until Ctrl-C")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    config_path = Path(getattr(args, "config", DEFAULT_CONFIG))
+    try:
+        config = load_config(config_path)
+        if args.command == "crawl":
+            for name in args.sources:
+                config.get_source(name)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    verbose = getattr(args, "verbose", False)
+    if args.command == "check":
+        print(describe(config, config_path))
+        return EXIT_OK
+    if args.command == "feeds":
+        return rebuild_feeds(config)
+    if args.command == "demo":
+        return run_demo(config, config_path, serve_only=args.serve, verbose=verbose)
+    sources = args.sources or [source.id for source in config.source]
+    return crawl(config, config_path, sources, verbose=verbose)
+
+
+def describe(config: Config, path: Path) -> str:
+    lines = [f"{path}: valid", f"store: {config.store.url}", "sources:"]
+    for source in config.source:
+        sites = ", ".join(site.id for site in config.sites_for(source.id)) or "no site"
+        lines.append(
+            f"  {source.id}: {source.kind} ({source.preset}) {', '.join(source.start_urls)}"
+            f"  schedule '{source.schedule}'  feeds {sites}"
+        )
+    lines.append("sites:")
+    for site in config.site:
+        lines.append(
+            f"  {site.id}: {site.base_url}  posts {site.posts_dir}  feeds {site.feeds_dir}"
+            f"  ({', '.join(site.feeds.formats)}, {site.feeds.limit} entries)"
+        )
+    return "\n".join(lines)
+
+
+def crawl(config: Config, path: Path, sources: Sequence[str], verbose: bool = False) -> int:
+    """Run the sources' spiders in this process, one crawler each, then summarise."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
+    from sokbo.summary import format_summary
+
+    settings = Settings()
+    settings.setmodule("sokbo.settings", priority="project")
+    settings.set("SOKBO_CONFIG", str(path.resolve()), priority="cmdline")
+    settings.set("LOG_LEVEL", "INFO" if verbose else "WARNING", priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawlers: dict[str, Any] = {}
+    for source_id in sources:
+        source = config.get_source(source_id)
+        crawler = process.create_crawler(process.spider_loader.load(source.kind))
+        process.crawl(crawler, source=source_id)
+        crawlers[source_id] = crawler
+    started = time.monotonic()
+    process.start()
+    runs = {name: dict(crawler.stats.get_stats()) for name, crawler in crawlers.items()}
+    print(format_summary(config, runs, time.monotonic() - started))
+    failed = [
+        name
+        for name, stats in runs.items()
+        if stats.get("finish_reason") != "finished" or stats.get("log_count/ERROR")
+    ]
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def rebuild_feeds(config: Config) -> int:
+    from feeds.write import write_site_feeds
+    from sokbo.store import Store
+
+    store = Store(config.store.url)
+    try:
+        for site in config.site:
+            for file, written in write_site_feeds(store, site):
+                print(f"{'wrote' if written else 'unchanged'}  {file}")
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def run_demo(config: Config, path: Path, serve_only: bool, verbose: bool) -> int:
+    """Serve the bundled blog where the config's sources expect it, then crawl it."""
+    from sokbo.demo.server import SITE_ROOT, serve
+
+    addresses = {urlsplit(url).netloc for source in config.source for url in source.start_urls}
+    if len(addresses) != 1:
+        print(
+            f"{path}: the demo serves one address; the sources name {sorted(addresses)}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    address = urlsplit(f"http://{addresses.pop()}")
+    if address.hostname not in ("127.0.0.1", "localhost") or address.port is None:
+        print(
+            f"{path}: the demo serves on 127.0.0.1:<port> only, not {address.netloc}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        with serve(SITE_ROOT, "127.0.0.1", address.port) as base:
+            print(f"demo blog: {base}/ (rss at {base}/rss)")
+            if serve_only:
+                print(
+                    "serving until Ctrl-C; crawl by hand with "
+                    f"`scrapy crawl feed -a source={config.source[0].id} -s SOKBO_CONFIG={path}`"
+                )
+                try:
+                    while True:
+                        time.sleep(3600)
+                except KeyboardInterrupt:
+                    return EXIT_OK
+            return crawl(config, path, [source.id for source in config.source], verbose)
+    except OSError as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

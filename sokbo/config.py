@@ -1,0 +1,304 @@
+"""The declarative config (`sokbo.toml`): pydantic models, loading and readable errors."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+DEFAULT_CONFIG = "sokbo.toml"
+PRESETS = ("tistory", "generic")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_INTERVAL = re.compile(r"^(?:every\s+)?((?:\d+[smhd]\s*)+)$")
+_INTERVAL_PART = re.compile(r"(\d+)([smhd])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+class ConfigError(Exception):
+    """A config that cannot be used; the message names file, entry and field."""
+
+
+def _check_id(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError("use lowercase letters, digits, '-' or '_' (at most 64)")
+    return value
+
+
+def _check_http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"not an http(s) URL: {value!r}")
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
+
+
+def parse_interval(value: str) -> timedelta | None:
+    """`every 10m`, `90s`, `1h30m` -> timedelta; None when it is not an interval."""
+    match = _INTERVAL.match(value.strip())
+    if not match:
+        return None
+    delta = timedelta()
+    for number, unit in _INTERVAL_PART.findall(match.group(1)):
+        delta += timedelta(**{_UNITS[unit]: int(number)})
+    return delta
+
+
+def _check_schedule(value: str) -> str:
+    interval = parse_interval(value)
+    if interval is not None:
+        if interval < timedelta(minutes=1):
+            raise ValueError("interval shorter than one minute")
+        return value
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError:
+        raise ValueError(
+            "not a cron expression (five fields, e.g. '*/10 * * * *') "
+            "nor an interval (e.g. 'every 15m')"
+        ) from None
+    return value
+
+
+Id = Annotated[str, AfterValidator(_check_id)]
+HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
+TimeZone = Annotated[str, AfterValidator(_check_timezone)]
+Schedule = Annotated[str, AfterValidator(_check_schedule)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StoreConfig(Strict):
+    url: str = "sqlite:///data/sokbo.db"
+
+
+class CrawlConfig(Strict):
+    """Politeness settings shared by every source."""
+
+    user_agent: str = "sokbo/0.1 (+https://github.com/sokbo/sokbo)"
+    delay: float = Field(default=1.0, ge=0)
+    concurrent_per_domain: int = Field(default=2, ge=1, le=32)
+    autothrottle: bool = True
+    obey_robots_txt: bool = True
+
+
+class FeedSettings(Strict):
+    formats: list[Literal["rss", "atom"]] = ["rss", "atom"]
+    limit: int = Field(default=50, ge=1, le=1000)
+
+
+class Selectors(Strict):
+    """Explicit CSS selectors; each one set overrides the preset's."""
+
+    body: list[str] = []
+    title: list[str] = []
+    date: list[str] = []
+    image: list[str] = []
+    drop: list[str] = []
+
+    @field_validator("body", "title", "date", "image", "drop")
+    @classmethod
+    def _valid_css(cls, value: list[str]) -> list[str]:
+        from cssselect import GenericTranslator, SelectorError
+
+        for selector in value:
+            try:
+                GenericTranslator().css_to_xpath(selector)
+            except SelectorError as exc:
+                raise ValueError(f"bad CSS selector {selector!r}: {exc}") from None
+        return value
+
+
+class SourceConfig(Strict):
+    id: Id
+    kind: Literal["feed"]
+    start_urls: list[HttpUrl] = Field(min_length=1)
+    allowed_domains: list[str] = []
+    schedule: Schedule = "every 15m"
+    language: str = "ko"
+    timezone: TimeZone = "Asia/Seoul"
+    encoding: str | None = None
+    preset: Literal["tistory", "generic"] = "generic"
+    selectors: Selectors = Selectors()
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        import codecs
+
+        if value is not None:
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(f"unknown encoding {value!r}") from None
+        return value
+
+    @property
+    def domains(self) -> list[str]:
+        """Allowed domains: as declared, else the hosts of the start URLs."""
+        if self.allowed_domains:
+            return list(self.allowed_domains)
+        hosts = (urlsplit(url).hostname or "" for url in self.start_urls)
+        return sorted({host for host in hosts if host})
+
+
+class SiteConfig(Strict):
+    id: Id
+    title: str
+    base_url: HttpUrl
+    posts_dir: Path
+    feeds_dir: Path
+    brand: str
+    sources: list[str] = Field(min_length=1)
+    alt: str = "{brand} 속보"
+    footer: str = ""
+    feature_heading: str = ""
+    default_image: str | None = None
+    categories: list[str] = ["News"]
+    language: str = "ko"
+    timezone: TimeZone = "Asia/Seoul"
+    attribution: bool = True
+    permalink: str = "/:categories/:year/:month/:day/:title:output_ext"
+    feeds_url: HttpUrl | None = None
+    feeds: FeedSettings = FeedSettings()
+
+    @field_validator("alt", "footer", "feature_heading")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        try:
+            value.format(brand="x")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"bad template (only {{brand}} is known): {exc}") from None
+        return value
+
+    @property
+    def feed_base_url(self) -> str:
+        return (self.feeds_url or self.base_url.rstrip("/") + "/feeds").rstrip("/")
+
+    def render(self, template: str) -> str:
+        return template.format(brand=self.brand)
+
+
+class Config(Strict):
+    store: StoreConfig = StoreConfig()
+    crawl: CrawlConfig = CrawlConfig()
+    site: list[SiteConfig] = []
+    source: list[SourceConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Config:
+        for kind, entries in (("site", self.site), ("source", self.source)):
+            seen: set[str] = set()
+            for entry in entries:
+                if entry.id in seen:
+                    raise ValueError(f"{kind} '{entry.id}': id: used twice")
+                seen.add(entry.id)
+        known = {source.id for source in self.source}
+        for site in self.site:
+            for name in site.sources:
+                if name not in known:
+                    raise ValueError(f"site '{site.id}': sources: no source with id '{name}'")
+        return self
+
+    def get_source(self, source_id: str) -> SourceConfig:
+        for source in self.source:
+            if source.id == source_id:
+                return source
+        names = ", ".join(s.id for s in self.source)
+        raise ConfigError(f"no source '{source_id}' in the config (sources: {names})")
+
+    def sites_for(self, source_id: str) -> list[SiteConfig]:
+        return [site for site in self.site if source_id in site.sources]
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file; relative paths resolve against its folder."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: not found (copy examples/demo/sokbo.toml to start)") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, raw, exc)) from None
+    return _resolve_paths(config, path.resolve().parent)
+
+
+def _resolve_paths(config: Config, base: Path) -> Config:
+    sites = [
+        site.model_copy(
+            update={"posts_dir": base / site.posts_dir, "feeds_dir": base / site.feeds_dir}
+        )
+        for site in config.site
+    ]
+    store = config.store
+    if store.url.startswith("sqlite:///") and not store.url.startswith("sqlite:////"):
+        relative = store.url.removeprefix("sqlite:///")
+        if relative and relative != ":memory:":
+            store = StoreConfig(url=f"sqlite:///{base / relative}")
+    return config.model_copy(update={"site": sites, "store": store})
+
+
+def _describe(path: Path, raw: dict[str, Any], exc: ValidationError) -> str:
+    """One line per problem: `file: source 'yna': schedule: not a cron expression`."""
+    lines = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        where: list[str] = []
+        if loc and loc[0] in ("site", "source") and len(loc) > 1 and isinstance(loc[1], int):
+            kind, index = str(loc[0]), loc[1]
+            entries = raw.get(kind)
+            entry_id = None
+            if isinstance(entries, list) and index < len(entries):
+                entry = entries[index]
+                if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+                    entry_id = entry["id"]
+            where.append(f"{kind} '{entry_id}'" if entry_id else f"{kind} #{index + 1}")
+            loc = loc[2:]
+        # Annotated validators add their function name to the location; hide it.
+        field = ".".join(str(part) for part in loc if not str(part).startswith("function-"))
+        if field:
+            where.append(field)
+        lines.append(": ".join([str(path), *where, _message(error)]))
+    return "\n".join(lines)
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required but missing"
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return message

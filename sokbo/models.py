@@ -1,0 +1,82 @@
+"""The records that travel through the pipeline: a fetched page, then an article."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class FeedHint:
+    """What a feed (or sitemap) said about an entry before its page was fetched."""
+
+    title: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    summary: str | None = None
+    categories: tuple[str, ...] = ()
+    content_html: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched, decoded article page as a spider yields it; extraction starts here."""
+
+    source_id: str
+    url: str
+    final_url: str
+    html: str
+    fetched_at: datetime
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    hint: FeedHint = field(default_factory=FeedHint)
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as extracted and cleaned: the unit the store keeps and the sites publish.
+
+    ``image`` is the article's own lead image; a site's default image is applied when a
+    post is rendered, so that each destination can brand articles that have none.
+    """
+
+    url: str
+    source_id: str
+    title: str
+    excerpt: str
+    body_html: str
+    published: datetime
+    image: str | None = None
+    modified: datetime | None = None
+    categories: tuple[str, ...] = ()
+    language: str | None = None
+
+    def content_hash(self) -> str:
+        """A fingerprint of everything a reader sees; equal hashes mean nothing to re-render."""
+        payload = {
+            "title": self.title,
+            "excerpt": self.excerpt,
+            "body_html": self.body_html,
+            "image": self.image,
+            "categories": list(self.categories),
+            "published": self.published.isoformat(),
+        }
+        blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        return hashlib.sha256(blob).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article as the store holds it, with the identity fixed at first sight.
+
+    ``slug`` and ``published`` decide the post's file name; they never change once
+    stored, so an edited article re-renders in place.
+    """
+
+    id: int
+    article: Article
+    slug: str
+    published: datetime
+    status: str  # "new", "updated" or "unchanged"

@@ -1,0 +1,56 @@
+"""Scrapy settings for every sokbo crawl; politeness values come from the config's [crawl]."""
+
+from __future__ import annotations
+
+from scrapy.settings import BaseSettings
+
+from sokbo.config import CrawlConfig
+
+BOT_NAME = "sokbo"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# Where the spiders read sokbo.toml; `-s SOKBO_CONFIG=...` or the environment overrides.
+SOKBO_CONFIG = "sokbo.toml"
+
+ITEM_PIPELINES = {
+    "pipelines.extract.ExtractPipeline": 100,
+    "pipelines.clean.CleanPipeline": 200,
+    "pipelines.store.StorePipeline": 300,
+    "pipelines.publish.PublishPipeline": 400,
+    "pipelines.feeds.FeedsPipeline": 500,
+}
+
+# Politeness (defaults; the config's [crawl] table sets them per deployment).
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+COOKIES_ENABLED = False
+
+# News pages are small; a 10 MB page is a mistake or a trap.
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 2
+
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+
+
+def apply_crawl_config(settings: BaseSettings, crawl: CrawlConfig) -> None:
+    """Copy the config's [crawl] table into Scrapy settings below command-line priority."""
+    values = {
+        "USER_AGENT": crawl.user_agent,
+        "DOWNLOAD_DELAY": crawl.delay,
+        "AUTOTHROTTLE_START_DELAY": max(crawl.delay, 0.1) if crawl.delay else 0.0,
+        "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_per_domain,
+        "ROBOTSTXT_OBEY": crawl.obey_robots_txt,
+    }
+    settings.setdict(values, priority="spider")

@@ -1,0 +1,242 @@
+"""The store, the source of truth: articles, rendered posts and crawl runs (SQLAlchemy)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
+
+from sokbo.models import Article, StoredArticle
+from sokbo.slug import disambiguate, slugify
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite as on PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", String(2048), nullable=False, unique=True),
+    Column("source_id", String(64), nullable=False, index=True),
+    Column("slug", String(255), nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("excerpt", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("image", Text),
+    Column("categories", JSON, nullable=False),
+    Column("language", String(16)),
+    Column("published", UTCDateTime, nullable=False, index=True),
+    Column("modified", UTCDateTime),
+    Column("content_hash", String(64), nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("changed", UTCDateTime, nullable=False),
+    Column("checked", UTCDateTime, nullable=False),
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("site_id", String(64), primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id"), primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("rendered", UTCDateTime, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", String(64), nullable=False, index=True),
+    Column("started", UTCDateTime, nullable=False),
+    Column("finished", UTCDateTime, nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("stats", JSON, nullable=False),
+)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the feed builder read while a crawl writes; the busy timeout makes two
+    # crawls on one machine wait for each other instead of failing.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Store:
+    """Articles keyed by canonical URL, with a content hash to detect real changes."""
+
+    def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///"):
+            path = url.removeprefix("sqlite:///")
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def upsert(self, article: Article, now: datetime) -> StoredArticle:
+        """Insert a new article, update a changed one, or only mark it checked.
+
+        The slug and the publication date are fixed at first sight so that the post's
+        file name never moves.
+        """
+        digest = article.content_hash()
+        values = _values(article) | {"content_hash": digest, "checked": now}
+        with self.engine.begin() as conn:
+            row = conn.execute(select(articles).where(articles.c.url == article.url)).first()
+            if row is None:
+                return self._insert(article, values, now)
+            status = "unchanged" if row.content_hash == digest else "updated"
+            update = {"checked": now}
+            if status == "updated":
+                update = values | {"changed": now, "published": row.published}
+            conn.execute(articles.update().where(articles.c.id == row.id).values(**update))
+            return StoredArticle(row.id, article, row.slug, row.published, status)
+
+    def _insert(self, article: Article, values: dict[str, Any], now: datetime) -> StoredArticle:
+        slug = slugify(article.title, article.url)
+        values = values | {"first_seen": now, "changed": now}
+        for candidate in (slug, disambiguate(slug, article.url)):
+            try:
+                with self.engine.begin() as conn:
+                    result = conn.execute(articles.insert().values(slug=candidate, **values))
+                    key = result.inserted_primary_key
+                    assert key is not None
+                return StoredArticle(int(key[0]), article, candidate, article.published, "new")
+            except IntegrityError:
+                if self.get_by_url(article.url) is not None:  # a concurrent crawl won
+                    raise
+        raise RuntimeError(f"no free slug for {article.url} (tried {slug!r} and a suffix)")
+
+    def get_by_url(self, url: str) -> StoredArticle | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(articles).where(articles.c.url == url)).first()
+        return None if row is None else _stored(row._mapping, "unchanged")
+
+    def record_post(
+        self, site_id: str, article_id: int, path: str, written: bool, now: datetime
+    ) -> None:
+        """Remember which file shows an article on a site; touch it only when it changed."""
+        key = (posts.c.site_id == site_id) & (posts.c.article_id == article_id)
+        with self.engine.begin() as conn:
+            known = conn.execute(select(posts.c.path).where(key)).scalar()
+            if known is None:
+                row = {"site_id": site_id, "article_id": article_id, "path": path}
+                conn.execute(posts.insert().values(**row, rendered=now))
+            elif written or known != path:
+                conn.execute(posts.update().where(key).values(path=path, rendered=now))
+
+    def site_articles(self, site_id: str, limit: int | None = None) -> list[StoredArticle]:
+        """A site's published articles, newest first (ties broken by URL, for stability)."""
+        query = (
+            select(articles)
+            .join(posts, posts.c.article_id == articles.c.id)
+            .where(posts.c.site_id == site_id)
+            .order_by(articles.c.published.desc(), articles.c.url)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [_stored(row._mapping, "unchanged") for row in conn.execute(query)]
+
+    def articles_for_sources(self, source_ids: Sequence[str]) -> Iterator[StoredArticle]:
+        query = select(articles).where(articles.c.source_id.in_(list(source_ids)))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(articles.c.id)).all()
+        for row in rows:
+            yield _stored(row._mapping, "unchanged")
+
+    def record_run(
+        self,
+        source_id: str,
+        started: datetime,
+        finished: datetime,
+        reason: str,
+        stats: dict[str, Any],
+    ) -> None:
+        safe = json.loads(json.dumps(stats, default=str))
+        with self.engine.begin() as conn:
+            conn.execute(
+                runs.insert().values(
+                    source_id=source_id,
+                    started=started,
+                    finished=finished,
+                    reason=reason,
+                    stats=safe,
+                )
+            )
+
+
+def _values(article: Article) -> dict[str, Any]:
+    return {
+        "url": article.url,
+        "source_id": article.source_id,
+        "title": article.title,
+        "excerpt": article.excerpt,
+        "body_html": article.body_html,
+        "image": article.image,
+        "categories": list(article.categories),
+        "language": article.language,
+        "published": article.published,
+        "modified": article.modified,
+    }
+
+
+def _stored(row: Any, status: str) -> StoredArticle:
+    article = Article(
+        url=row["url"],
+        source_id=row["source_id"],
+        title=row["title"],
+        excerpt=row["excerpt"],
+        body_html=row["body_html"],
+        published=row["published"],
+        image=row["image"],
+        modified=row["modified"],
+        categories=tuple(row["categories"]),
+        language=row["language"],
+    )
+    return StoredArticle(row["id"], article, row["slug"], row["published"], status)

@@ -1,0 +1,59 @@
+"""The run summary a person reads after `sokbo crawl` or `make demo`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sokbo.config import Config
+
+_DROPPED = "sokbo/dropped/"
+
+
+def _count(stats: Sequence[Mapping[str, Any]], key: str) -> int:
+    return sum(int(s.get(key, 0)) for s in stats)
+
+
+def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], seconds: float) -> str:
+    """Totals over every source crawled, the reasons items were dropped, where files are."""
+    stats = list(runs.values())
+    dropped: Counter[str] = Counter()
+    for one in stats:
+        for key, value in one.items():
+            if key.startswith(_DROPPED):
+                dropped[key.removeprefix(_DROPPED)] += int(value)
+    written, unchanged = (
+        _count(stats, "sokbo/posts/written"),
+        _count(stats, "sokbo/posts/unchanged"),
+    )
+    names = ", ".join(runs)
+    lines = [
+        f"sokbo: crawled {len(runs)} source{'s' if len(runs) != 1 else ''} ({names}) "
+        f"in {seconds:.1f} s",
+        f"  pages fetched    {_count(stats, 'downloader/response_count')}"
+        f"  (not modified: {_count(stats, 'downloader/response_status_count/304')})",
+        f"  articles         {_count(stats, 'sokbo/articles/new')} new, "
+        f"{_count(stats, 'sokbo/articles/updated')} updated, "
+        f"{_count(stats, 'sokbo/articles/unchanged')} unchanged",
+        f"  posts            {written} written, {unchanged} unchanged",
+        f"  feeds            {_count(stats, 'sokbo/feeds/written')} written, "
+        f"{_count(stats, 'sokbo/feeds/unchanged')} unchanged",
+        f"  dropped          {sum(dropped.values())}",
+    ]
+    lines += [f"    {count:>4}  {reason}" for reason, count in sorted(dropped.items())]
+    errors = _count(stats, "log_count/ERROR")
+    if errors:
+        lines.append(f"  errors           {errors} (see the log above)")
+    if written == 0 and unchanged:
+        lines.append("  nothing new: every post is unchanged")
+    crawled = set(runs)
+    sites = [site for site in config.site if crawled & set(site.sources)]
+    if sites:
+        lines.append("posts:")
+        lines += [f"  {site.id:<12} {site.posts_dir}" for site in sites]
+        lines.append("feeds:")
+        for site in sites:
+            files = ", ".join(f"{fmt}.xml" for fmt in site.feeds.formats)
+            lines.append(f"  {site.id:<12} {site.feeds_dir}/  ({files})")
+    return "\n".join(lines)
