@@ -1,1 +1,17 @@
-"""Scheduled crawls arrive with issue 6 (APScheduler); until then run `sokbo crawl`."""
+"""APScheduler entry point: scheduled crawls arrive with a later issue (see README)."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> int:
+    print(
+        "scheduler.py: scheduled crawls are not built yet; run `sokbo crawl` from cron meanwhile",
+        file=sys.stderr,
+    )
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,8 @@ class Article:
             "body_html": self.body_html,
             "image": self.image,
             "categories": list(self.categories),
-            "published": self.published.isoformat(),
+            # The instant, not its spelling: the same time in another zone is no change.
+            "published": self.published.astimezone(UTC).isoformat(),
         }
         blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()

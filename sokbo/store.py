@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Column,
+    ColumnElement,
     DateTime,
     Engine,
     ForeignKey,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     create_engine,
     event,
+    func,
     select,
 )
 from sqlalchemy.engine import Dialect
@@ -54,7 +56,10 @@ articles = Table(
     "articles",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("url", String(2048), nullable=False, unique=True),
+    # Text, not String(n), where the value comes from outside: PostgreSQL enforces a
+    # length that SQLite ignores, and a percent-encoded Hangul URL (9 characters a
+    # syllable) soon passes 2048 characters.
+    Column("url", Text, nullable=False, unique=True),
     Column("source_id", String(64), nullable=False, index=True),
     Column("slug", String(255), nullable=False, unique=True),
     Column("title", Text, nullable=False),
@@ -62,7 +67,7 @@ articles = Table(
     Column("body_html", Text, nullable=False),
     Column("image", Text),
     Column("categories", JSON, nullable=False),
-    Column("language", String(16)),
+    Column("language", Text),  # a BCP 47 tag from the config, of any length
     Column("published", UTCDateTime, nullable=False, index=True),
     Column("modified", UTCDateTime),
     Column("content_hash", String(64), nullable=False),
@@ -87,17 +92,22 @@ runs = Table(
     Column("source_id", String(64), nullable=False, index=True),
     Column("started", UTCDateTime, nullable=False),
     Column("finished", UTCDateTime, nullable=False),
-    Column("reason", String(64), nullable=False),
+    Column("reason", Text, nullable=False),  # Scrapy's close reason, any string
     Column("stats", JSON, nullable=False),
 )
 
 
+# Any fixed number: PostgreSQL sessions creating the schema queue on this advisory lock.
+_SCHEMA_LOCK = 0x50CB0
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the feed builder read while a crawl writes; the busy timeout makes two
-    # crawls on one machine wait for each other instead of failing.
+    # crawls on one machine wait for each other instead of failing (set first, so that
+    # switching to WAL waits too).
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -113,7 +123,21 @@ class Store:
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        """Create missing tables, one process at a time.
+
+        create_all checks, then creates; two crawls starting together would both find a
+        table missing and the second CREATE would fail. Holding a lock across the check
+        and the creation makes the later process find the tables made.
+        """
+        with self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":  # DDL is transactional there
+                conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+            elif self.engine.dialect.name == "sqlite":  # take the write lock up front
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            metadata.create_all(conn)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -124,20 +148,30 @@ class Store:
         The slug and the publication date are fixed at first sight so that the post's
         file name never moves.
         """
+        _require_aware(now, article.published, article.modified)
         digest = article.content_hash()
         values = _values(article) | {"content_hash": digest, "checked": now}
-        with self.engine.begin() as conn:
-            row = conn.execute(select(articles).where(articles.c.url == article.url)).first()
-            if row is None:
-                return self._insert(article, values, now)
-            status = "unchanged" if row.content_hash == digest else "updated"
-            update = {"checked": now}
-            if status == "updated":
-                update = values | {"changed": now, "published": row.published}
-            conn.execute(articles.update().where(articles.c.id == row.id).values(**update))
-            return StoredArticle(row.id, article, row.slug, row.published, status)
+        # Twice at most: if another crawl inserts this URL between our lookup and our
+        # insert, the second lookup finds its row and this becomes an update or a check.
+        for _attempt in range(2):
+            with self.engine.begin() as conn:
+                row = conn.execute(select(articles).where(articles.c.url == article.url)).first()
+                if row is not None:
+                    status = "unchanged" if row.content_hash == digest else "updated"
+                    update = {"checked": now}
+                    if status == "updated":
+                        update = values | {"changed": now, "published": row.published}
+                    conn.execute(articles.update().where(articles.c.id == row.id).values(**update))
+                    return StoredArticle(row.id, article, row.slug, row.published, status)
+            stored = self._insert(article, values, now)
+            if stored is not None:
+                return stored
+        raise RuntimeError(f"{article.url} is neither insertable nor found")
 
-    def _insert(self, article: Article, values: dict[str, Any], now: datetime) -> StoredArticle:
+    def _insert(
+        self, article: Article, values: dict[str, Any], now: datetime
+    ) -> StoredArticle | None:
+        """Insert under the title's slug, else the URL-suffixed one; None if the URL is taken."""
         slug = slugify(article.title, article.url)
         values = values | {"first_seen": now, "changed": now}
         for candidate in (slug, disambiguate(slug, article.url)):
@@ -149,7 +183,7 @@ class Store:
                 return StoredArticle(int(key[0]), article, candidate, article.published, "new")
             except IntegrityError:
                 if self.get_by_url(article.url) is not None:  # a concurrent crawl won
-                    raise
+                    return None
         raise RuntimeError(f"no free slug for {article.url} (tried {slug!r} and a suffix)")
 
     def get_by_url(self, url: str) -> StoredArticle | None:
@@ -161,6 +195,7 @@ class Store:
         self, site_id: str, article_id: int, path: str, written: bool, now: datetime
     ) -> None:
         """Remember which file shows an article on a site; touch it only when it changed."""
+        _require_aware(now)
         key = (posts.c.site_id == site_id) & (posts.c.article_id == article_id)
         with self.engine.begin() as conn:
             known = conn.execute(select(posts.c.path).where(key)).scalar()
@@ -172,11 +207,15 @@ class Store:
 
     def site_articles(self, site_id: str, limit: int | None = None) -> list[StoredArticle]:
         """A site's published articles, newest first (ties broken by URL, for stability)."""
+        by_url: ColumnElement[str] = articles.c.url
+        if self.engine.dialect.name == "postgresql":
+            # Code-point order, as SQLite's BINARY, whatever the database's locale says.
+            by_url = by_url.collate("C")
         query = (
             select(articles)
             .join(posts, posts.c.article_id == articles.c.id)
             .where(posts.c.site_id == site_id)
-            .order_by(articles.c.published.desc(), articles.c.url)
+            .order_by(articles.c.published.desc(), by_url)
         )
         if limit is not None:
             query = query.limit(limit)
@@ -198,6 +237,7 @@ class Store:
         reason: str,
         stats: dict[str, Any],
     ) -> None:
+        _require_aware(started, finished)
         safe = json.loads(json.dumps(stats, default=str))
         with self.engine.begin() as conn:
             conn.execute(
@@ -209,6 +249,13 @@ class Store:
                     stats=safe,
                 )
             )
+
+
+def _require_aware(*values: datetime | None) -> None:
+    # Checked before any SQL: SQLAlchemy would wrap the type's own ValueError in a
+    # StatementError, and an aware-only store must refuse with a plain ValueError.
+    if any(value is not None and value.utcoffset() is None for value in values):
+        raise ValueError("naive datetime given to the store; attach a time zone")
 
 
 def _values(article: Article) -> dict[str, Any]:

@@ -66,7 +66,9 @@ def test_robots(base: str) -> None:
     assert "Disallow: /admin" in lines
 
 
-@pytest.mark.parametrize("path", ["/6", "/0", "/admin", "/1.html", "/rss.xml", "/tag/x", "/../x"])
+@pytest.mark.parametrize(
+    "path", ["/6", "/0", "/admin", "/1.html", "/rss.xml", "/atom.xml", "/tag/x", "/../x"]
+)
 def test_missing_path_is_404(base: str, path: str) -> None:
     status, headers, _ = fetch(base + path)
     assert status == 404
@@ -97,6 +99,35 @@ def test_feed(base: str) -> None:
         assert entry.published_parsed is not None
         assert entry.tags[0].term == "News"
         assert "<h2" in entry.summary or "<p" in entry.summary
+
+
+def test_atom_feed(base: str) -> None:
+    status, headers, body = fetch(f"{base}/atom")
+    assert status == 200
+    assert headers["Content-Type"] == "application/atom+xml; charset=utf-8"
+    assert int(headers["Content-Length"]) == len(body)
+    assert b"__BASE__" not in body
+    feed = feedparser.parse(body)
+    assert feed.bozo == 0, feed.get("bozo_exception")
+    assert feed.version == "atom10"
+    assert feed.feed.id and feed.feed.updated_parsed is not None
+    links = {link.rel: link.href for link in feed.feed.links}
+    assert links == {"self": f"{base}/atom", "alternate": f"{base}/"}
+    rss = feedparser.parse(fetch(f"{base}/rss")[2])
+    assert [entry.link for entry in feed.entries] == [entry.link for entry in rss.entries]
+    for entry, twin in zip(feed.entries, rss.entries, strict=True):
+        assert entry.title == twin.title
+        assert entry.published_parsed == twin.published_parsed
+        assert entry.updated_parsed >= entry.published_parsed
+        assert entry.author == "속보지기"
+        assert [tag.term for tag in entry.tags] == ["News"]
+        assert entry.summary and "<" not in entry.summary
+        assert entry.content[0].type == "text/html"
+        # The same article container HTML the RSS carries in <description>.
+        assert entry.content[0].value == twin.summary
+        assert entry.content[0].value.startswith(
+            '<div class="tt_article_useless_p_margin contents_style">'
+        )
 
 
 def test_port_taken_raises_with_address() -> None:

@@ -22,12 +22,14 @@ SITE_ROOT: Path = Path(__file__).parent / "site"
 BASE_TOKEN = b"__BASE__"
 HTML = "text/html; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"
+ATOM = "application/atom+xml; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
 
 # Fixed routes: URL path -> (file under the root, content type).
 _ROUTES: dict[str, tuple[str, str]] = {
     "/": ("index.html", HTML),
     "/rss": ("rss.xml", RSS),
+    "/atom": ("atom.xml", ATOM),
     "/category/News": ("category.html", HTML),
     "/robots.txt": ("robots.txt", TEXT),
 }

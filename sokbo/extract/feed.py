@@ -34,7 +34,9 @@ def _hint(entry: Any) -> FeedHint:
     return FeedHint(
         title=entry.get("title"),
         published=_when(entry.get("published_parsed")),
-        updated=_when(entry.get("updated_parsed")),
+        # Only when the feed says so: feedparser would otherwise (deprecated) hand back
+        # the published date as the updated one.
+        updated=_when(entry.get("updated_parsed")) if "updated" in entry else None,
         summary=entry.get("summary"),
         categories=tuple(tag["term"] for tag in entry.get("tags") or [] if tag.get("term")),
         content_html=content[0].get("value") if content else None,
@@ -48,13 +50,15 @@ def parse_feed(body: bytes, url: str) -> tuple[list[FeedItem], list[str]]:
     document with no feed structure at all raises FeedError.
     """
     parsed = feedparser.parse(body, response_headers={"content-location": url})
-    if parsed.bozo and not parsed.entries and not parsed.get("version"):
-        raise FeedError(f"not a feed: {parsed.get('bozo_exception')}")
+    if not parsed.entries and not parsed.get("version"):
+        reason = parsed.get("bozo_exception") or "no feed element and no entries"
+        raise FeedError(f"not an RSS or Atom feed: {reason}")
     items: list[FeedItem] = []
     problems: list[str] = []
     for index, entry in enumerate(parsed.entries):
-        link = entry.get("link") or entry.get("id")
-        absolute = urljoin(url, link) if link else ""
+        # An id stands in for a missing link only when it is itself a URL: RSS guids
+        # with isPermaLink="false" are opaque and would resolve to a wrong page.
+        absolute = urljoin(url, entry["link"]) if entry.get("link") else entry.get("id", "")
         if urlsplit(absolute).scheme not in ("http", "https"):
             problems.append(f"entry {index + 1} ({entry.get('title', 'untitled')!r}) has no link")
             continue

@@ -7,6 +7,8 @@ import re
 import lxml.html
 
 _SPACE = re.compile(r"\s+")
+# Control characters other than whitespace carry no text; PostgreSQL refuses NUL.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 # A sentence ends at . ! ? (or their full-width forms, or 다./요. in Korean prose) followed
 # by whitespace or the end of the text.
 _SENTENCE_END = re.compile(r"[.!?。！？…](?=[\"'”’)\]]*(?:\s|$))")
@@ -14,8 +16,8 @@ _NOT_TEXT = ("script", "style", "noscript", "template", "iframe", "object", "svg
 
 
 def squash(text: str) -> str:
-    """Collapse runs of whitespace (including NBSP) to one space and trim."""
-    return _SPACE.sub(" ", text.replace("\xa0", " ")).strip()
+    """Collapse runs of whitespace (including NBSP) to one space, drop controls, trim."""
+    return _SPACE.sub(" ", _CONTROL.sub("", text).replace("\xa0", " ")).strip()
 
 
 def html_to_text(fragment: str) -> str:

@@ -1,0 +1,105 @@
+"""The `sokbo` command's other verbs: feeds, check and the help texts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sokbo.demo.server import SITE_ROOT, serve
+from tests.conftest import run_sokbo, write_demo_config
+
+SITES = ("opensis", "onioninfo", "newsdao", "adskorea")  # in the config's order
+
+
+@pytest.fixture(scope="module")
+def base() -> Iterator[str]:
+    with serve(SITE_ROOT, "127.0.0.1", 0) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def crawled(base: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with the demo config, crawled once: its store, posts and feeds."""
+    run = tmp_path_factory.mktemp("cli")
+    config = write_demo_config(run, base)
+    result = run_sokbo("--config", str(config), "crawl", cwd=run)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return run
+
+
+def feed_lines(run: Path, wrote: set[tuple[str, str]]) -> list[str]:
+    """`sokbo feeds` output: each site's rss.xml then atom.xml, in the config's order."""
+    lines = []
+    for site in SITES:
+        for name in ("rss.xml", "atom.xml"):
+            file = (run / "sites" / site / "feeds" / name).resolve()
+            lines.append(f"{'wrote' if (site, name) in wrote else 'unchanged'}  {file}")
+    return lines
+
+
+def test_feeds_rewrites_exactly_the_missing_file(crawled: Path) -> None:
+    feeds = {path: path.read_bytes() for path in sorted(crawled.glob("sites/*/feeds/*.xml"))}
+    assert len(feeds) == 8
+    missing = crawled / "sites" / "newsdao" / "feeds" / "atom.xml"
+    missing.unlink()
+    before = {path: path.stat().st_mtime_ns for path in feeds if path != missing}
+
+    result = run_sokbo("--config", str(crawled / "sokbo.toml"), "feeds", cwd=crawled)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == feed_lines(crawled, {("newsdao", "atom.xml")})
+    assert result.stderr == ""
+    assert {path: path.read_bytes() for path in feeds} == feeds
+    assert {path: path.stat().st_mtime_ns for path in before} == before
+
+    # Run again from the config's folder (the default ./sokbo.toml): nothing to write.
+    again = run_sokbo("feeds", cwd=crawled)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.splitlines() == feed_lines(crawled, set())
+
+
+def test_check_prints_the_sources_and_sites(crawled: Path, base: str) -> None:
+    result = run_sokbo("check", cwd=crawled)
+    assert result.returncode == 0, result.stdout + result.stderr
+    sites = crawled.resolve() / "sites"
+    expected = [
+        "sokbo.toml: valid",
+        f"store: sqlite:///{crawled.resolve() / 'data' / 'sokbo.db'}",
+        "sources:",
+        f"  demo-tistory: feed (tistory) {base}/rss  schedule '*/10 * * * *'"
+        f"  feeds {', '.join(SITES)}",
+        "sites:",
+        *(
+            f"  {site}: https://{site}.kr  posts {sites / site / '_posts'}"
+            f"  feeds {sites / site / 'feeds'}  (rss, atom, 50 entries)"
+            for site in SITES
+        ),
+    ]
+    assert result.stdout.splitlines() == expected
+
+    named = run_sokbo("--config", str(crawled / "sokbo.toml"), "check", cwd=crawled.parent)
+    assert named.returncode == 0, named.stdout + named.stderr
+    assert named.stdout.splitlines() == [f"{crawled / 'sokbo.toml'}: valid", *expected[1:]]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--help",), ("crawl", "--help"), ("feeds", "--help"), ("check", "--help")],
+    ids=["sokbo", "crawl", "feeds", "check"],
+)
+def test_help(args: tuple[str, ...], tmp_path: Path) -> None:
+    # No config is needed to ask for help.
+    result = run_sokbo(*args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: sokbo")
+    assert "--config PATH" in result.stdout
+    assert result.stderr == ""
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    result = run_sokbo("--help", cwd=tmp_path)
+    for command in ("crawl", "feeds", "check", "demo"):
+        assert f"    {command} " in result.stdout, result.stdout
+    crawl = run_sokbo("crawl", "--help", cwd=tmp_path)
+    assert "usage: sokbo crawl [-h] [--config PATH] [-v] [SOURCE ...]" in crawl.stdout

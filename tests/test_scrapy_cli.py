@@ -1,0 +1,164 @@
+"""Scrapy by hand: `scrapy list` and `scrapy crawl feed -a source=<id>` outside `sokbo crawl`.
+
+Inside the repository Scrapy finds `scrapy.cfg` by walking up from the working folder.
+Anywhere else the settings module is named with SCRAPY_SETTINGS_MODULE=sokbo.settings, and
+the sokbo config is ./sokbo.toml, SOKBO_CONFIG from the environment, or `-s SOKBO_CONFIG=`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sokbo.demo.server import SITE_ROOT, serve
+from tests.conftest import REPO, run_sokbo, write_demo_config
+
+SCRAPY = Path(sys.executable).with_name("scrapy")
+SETTINGS = {"SCRAPY_SETTINGS_MODULE": "sokbo.settings"}
+CRAWL = ("crawl", "feed", "-a", "source=demo-tistory")
+
+
+def run_scrapy(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The venv's `scrapy`, with none of the variables under test inherited from this process."""
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"SCRAPY_SETTINGS_MODULE", "SCRAPY_PROJECT", "SOKBO_CONFIG"}
+    }
+    return subprocess.run(
+        [str(SCRAPY), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=clean | (env or {}),
+        timeout=300,
+    )
+
+
+def outputs(run: Path) -> dict[str, bytes]:
+    """Every post and feed file under a run's sites/, by relative path."""
+    sites = run / "sites"
+    return {str(p.relative_to(sites)): p.read_bytes() for p in sorted(sites.rglob("*.*"))}
+
+
+def assert_crawl_ok(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 0, result.stderr[-3000:]
+    # Scrapy dumps its stats at the end of the log (stderr).
+    assert "'finish_reason': 'finished'" in result.stderr, result.stderr[-3000:]
+    assert "log_count/ERROR" not in result.stderr, result.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def base() -> Iterator[str]:
+    with serve(SITE_ROOT, "127.0.0.1", 0) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def reference(base: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """What `sokbo crawl` writes for the same blog and config."""
+    run = tmp_path_factory.mktemp("sokbo-crawl")
+    result = run_sokbo("--config", str(write_demo_config(run, base)), "crawl", cwd=run)
+    assert result.returncode == 0, result.stdout + result.stderr
+    files = outputs(run)
+    assert sum(name.endswith(".md") for name in files) == 20
+    assert sum(name.endswith(".xml") for name in files) == 8
+    return files
+
+
+def test_list_needs_the_settings_module_outside_the_repository(base: str, tmp_path: Path) -> None:
+    folder = write_demo_config(tmp_path / "blog", base).parent
+    assert REPO not in folder.parents
+
+    without = run_scrapy("list", cwd=folder)
+    assert without.returncode != 0
+    assert "no active project" in without.stdout + without.stderr
+
+    listed = run_scrapy("list", cwd=folder, env=SETTINGS)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.split() == ["feed"]
+
+
+def test_list_finds_scrapy_cfg_inside_the_repository() -> None:
+    listed = run_scrapy("list", cwd=REPO / "examples" / "demo")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.split() == ["feed"]
+
+
+def test_crawl_from_the_config_folder(
+    base: str, tmp_path: Path, reference: dict[str, bytes]
+) -> None:
+    folder = write_demo_config(tmp_path / "blog", base).parent
+    result = run_scrapy(*CRAWL, cwd=folder, env=SETTINGS)
+    assert_crawl_ok(result)
+    assert outputs(folder) == reference
+
+
+def test_crawl_with_the_config_setting_from_another_folder(
+    base: str, tmp_path: Path, reference: dict[str, bytes]
+) -> None:
+    config = write_demo_config(tmp_path / "blog", base)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # `-s` wins over the environment variable.
+    env = SETTINGS | {"SOKBO_CONFIG": str(tmp_path / "missing.toml")}
+    result = run_scrapy(*CRAWL, "-s", f"SOKBO_CONFIG={config}", cwd=elsewhere, env=env)
+    assert_crawl_ok(result)
+    # Paths in the config are relative to its folder, not to the working folder.
+    assert outputs(config.parent) == reference
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "config_from", "message"),
+    [
+        (
+            ("crawl", "feed"),
+            "cwd",
+            "say which source to crawl: scrapy crawl feed -a source=<id> "
+            "(feed sources in sokbo.toml: demo-tistory)",
+        ),
+        (
+            ("crawl", "feed", "-a", "source=nope"),
+            "cwd",
+            "no source 'nope' in the config (sources: demo-tistory)",
+        ),
+        (
+            ("crawl", "feed"),
+            "env",
+            "say which source to crawl: scrapy crawl feed -a source=<id> "
+            "(feed sources in {config}: demo-tistory)",
+        ),
+        (
+            ("crawl", "feed", "-a", "source=demo-tistory"),
+            "none",
+            "sokbo.toml: not found (copy examples/demo/sokbo.toml to start)",
+        ),
+    ],
+    ids=["no-source", "unknown-source", "no-source-config-from-env", "no-config"],
+)
+def test_a_mistake_gets_one_clear_line(
+    base: str, tmp_path: Path, args: tuple[str, ...], config_from: str, message: str
+) -> None:
+    config = write_demo_config(tmp_path / "blog", base)
+    env = dict(SETTINGS)
+    cwd = config.parent
+    if config_from != "cwd":
+        cwd = tmp_path / "elsewhere"
+        cwd.mkdir()
+    if config_from == "env":
+        env["SOKBO_CONFIG"] = str(config)
+    result = run_scrapy(*args, cwd=cwd, env=env)
+    assert result.returncode == 2, result.stderr[-3000:]
+    expected = "scrapy crawl feed: error: " + message.format(config=config)
+    assert expected in result.stderr.splitlines(), result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    assert not (config.parent / "sites").exists()
+    assert not (config.parent / "data").exists()
