@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pipelines.common import SokboPipeline
-from sokbo.files import write_if_changed
 from sokbo.models import StoredArticle
-from sokbo.post import post_filename, render_post
+from sokbo.publish import publish_post
 
 
 class PublishPipeline(SokboPipeline):
@@ -15,10 +14,8 @@ class PublishPipeline(SokboPipeline):
         spider = self.spider
         now = datetime.now(UTC)
         for site in spider.config.sites_for(spider.source.id):
-            name = post_filename(item, site)
-            written = write_if_changed(site.posts_dir / name, render_post(item, site).encode())
+            path, written = publish_post(spider.store, site, item, now)
             self.stats.inc_value("sokbo/posts/written" if written else "sokbo/posts/unchanged")
             if written:
-                spider.logger.info("wrote %s", site.posts_dir / name)
-            spider.store.record_post(site.id, item.id, name, written, now)
+                spider.logger.info("wrote %s", path)
         return item

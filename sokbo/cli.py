@@ -52,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
         "are left alone.",
     )
     commands.add_parser(
+        "publish",
+        parents=[common],
+        help="re-render every site's posts and feeds from the store",
+        description="Re-render every post of every site from the store (after a template or "
+        "config change) without crawling; files that would not change are left alone.",
+    )
+    commands.add_parser(
         "check",
         parents=[common],
         help="validate the config and print what would run",
@@ -85,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "feeds":
         return rebuild_feeds(config)
+    if args.command == "publish":
+        return republish(config)
     if args.command == "demo":
         return run_demo(config, config_path, serve_only=args.serve, verbose=verbose)
     sources = args.sources or [source.id for source in config.source]
@@ -150,6 +159,28 @@ def rebuild_feeds(config: Config) -> int:
     finally:
         store.close()
     return EXIT_OK
+
+
+def republish(config: Config) -> int:
+    from datetime import UTC, datetime
+
+    from sokbo.publish import publish_post
+    from sokbo.store import Store
+
+    store = Store(config.store.url)
+    written = unchanged = 0
+    try:
+        now = datetime.now(UTC)
+        for site in config.site:
+            for stored in store.articles_for_sources(site.sources):
+                path, changed = publish_post(store, site, stored, now)
+                if changed:
+                    print(f"wrote  {path}")
+                written, unchanged = written + changed, unchanged + (not changed)
+    finally:
+        store.close()
+    print(f"posts: {written} written, {unchanged} unchanged")
+    return rebuild_feeds(config)
 
 
 def run_demo(config: Config, path: Path, serve_only: bool, verbose: bool) -> int:

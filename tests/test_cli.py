@@ -103,3 +103,28 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
         assert f"    {command} " in result.stdout, result.stdout
     crawl = run_sokbo("crawl", "--help", cwd=tmp_path)
     assert "usage: sokbo crawl [-h] [--config PATH] [-v] [SOURCE ...]" in crawl.stdout
+
+
+def test_publish_rerenders_from_the_store_after_a_template_change(demo_config: Path) -> None:
+    run = demo_config.parent
+    assert run_sokbo("--config", str(demo_config), "crawl", cwd=run).returncode == 0
+    posts = {p: p.read_bytes() for p in sorted(run.glob("sites/*/_posts/*.md"))}
+    assert len(posts) == 20
+    text = demo_config.read_text(encoding="utf-8")
+    demo_config.write_text(text.replace("유용한 생활 정보가", "더 유용한 생활 정보가"), "utf-8")
+    gone = next(p for p in posts if "/newsdao/" in str(p))
+    gone.unlink()
+
+    result = run_sokbo("--config", str(demo_config), "publish", cwd=run)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert gone.read_bytes() == posts[gone], "the missing post was not recreated as it was"
+    changed = [p for p in posts if p.read_bytes() != posts[p]]
+    assert changed == [p for p in posts if "/opensis/" in str(p)]
+    rewritten = [line for line in result.stdout.splitlines() if line.startswith("wrote  ")]
+    assert len([line for line in rewritten if line.endswith(".md")]) == 6
+    assert all(
+        "/opensis/" in line or line.endswith(gone.name) for line in rewritten if ".md" in line
+    )
+    assert "posts: 6 written, 14 unchanged" in result.stdout
+    opensis = [p for p in posts if "/opensis/" in str(p)]
+    assert all("더 유용한 생활 정보가".encode() in p.read_bytes() for p in opensis)
