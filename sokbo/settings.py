@@ -49,7 +49,7 @@ def apply_crawl_config(settings: BaseSettings, crawl: CrawlConfig) -> None:
     values = {
         "USER_AGENT": crawl.user_agent,
         "DOWNLOAD_DELAY": crawl.delay,
-        "AUTOTHROTTLE_START_DELAY": max(crawl.delay, 0.1) if crawl.delay else 0.0,
+        "AUTOTHROTTLE_START_DELAY": crawl.delay,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_per_domain,
         "ROBOTSTXT_OBEY": crawl.obey_robots_txt,
