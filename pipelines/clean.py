@@ -13,5 +13,5 @@ class CleanPipeline(SokboPipeline):
     def process_item(self, item: Article) -> Article:
         body = clean_html(item.body_html, item.url)
         if not body:
-            self.drop("empty body after cleaning", item.url)
+            self.drop("empty body after cleaning", item)
         return dataclasses.replace(item, body_html=body)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import NoReturn, Self
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
+from sokbo.models import Article, Page
 from spiders.base import SourceSpider
 
 logger = logging.getLogger(__name__)
@@ -36,7 +38,15 @@ class SokboPipeline:
         assert self.crawler.stats is not None
         return self.crawler.stats
 
-    def drop(self, reason: str, url: str) -> NoReturn:
-        """Count the reason (for the run summary) and drop the item; Scrapy logs it."""
+    def drop(self, reason: str, item: Page | Article) -> NoReturn:
+        """Count the reason (for the run summary), drop the item (Scrapy logs it) and
+        remember the fetch, so an unchanged non-article is not fetched on every run."""
         self.stats.inc_value(f"sokbo/dropped/{reason}")
+        fingerprint: str | None
+        if isinstance(item, Page):
+            url, fetched, fingerprint = item.final_url, item.url, item.hint.fingerprint()
+        else:
+            url, fetched, fingerprint = item.url, item.fetched_url, item.fingerprint
+        if fetched:
+            self.spider.store.record_fetch(fetched, datetime.now(UTC), fingerprint=fingerprint)
         raise DropItem(f"{reason}: {url}")

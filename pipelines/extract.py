@@ -15,4 +15,4 @@ class ExtractPipeline(SokboPipeline):
         try:
             return parse_article(item, preset, self.spider.timezone, source.language)
         except ExtractError as exc:
-            self.drop(str(exc), item.final_url)
+            self.drop(str(exc), item)

@@ -10,6 +10,9 @@ from sokbo.models import Article, StoredArticle
 
 class StorePipeline(SokboPipeline):
     def process_item(self, item: Article) -> StoredArticle:
-        stored = self.spider.store.upsert(item, datetime.now(UTC))
+        store, now = self.spider.store, datetime.now(UTC)
+        stored = store.upsert(item, now)
+        if item.fetched_url:
+            store.record_fetch(item.fetched_url, now, fingerprint=item.fingerprint)
         self.stats.inc_value(f"sokbo/articles/{stored.status}")
         return stored

@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
         "and rebuild the feeds of the sites they feed.",
     )
     crawl.add_argument("sources", nargs="*", metavar="SOURCE", help="source ids from the config")
+    crawl.add_argument(
+        "--cache",
+        action="store_true",
+        help="development: keep every response in <state_dir>/httpcache and replay it "
+        "(no request reaches a site twice)",
+    )
     commands.add_parser(
         "feeds",
         parents=[common],
@@ -97,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         return run_demo(config, config_path, serve_only=args.serve, verbose=verbose)
     sources = args.sources or [source.id for source in config.source]
-    return crawl(config, config_path, sources, verbose=verbose)
+    return crawl(config, config_path, sources, verbose=verbose, cache=args.cache)
 
 
 def describe(config: Config, path: Path) -> str:
@@ -117,7 +123,9 @@ def describe(config: Config, path: Path) -> str:
     return "\n".join(lines)
 
 
-def crawl(config: Config, path: Path, sources: Sequence[str], verbose: bool = False) -> int:
+def crawl(
+    config: Config, path: Path, sources: Sequence[str], verbose: bool = False, cache: bool = False
+) -> int:
     """Run the sources' spiders in this process, one crawler each, then summarise."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
@@ -128,6 +136,8 @@ def crawl(config: Config, path: Path, sources: Sequence[str], verbose: bool = Fa
     settings.setmodule("sokbo.settings", priority="project")
     settings.set("SOKBO_CONFIG", str(path.resolve()), priority="cmdline")
     settings.set("LOG_LEVEL", "INFO" if verbose else "WARNING", priority="cmdline")
+    if cache:
+        settings.set("HTTPCACHE_ENABLED", True, priority="cmdline")
     process = CrawlerProcess(settings)
     crawlers: dict[str, Any] = {}
     for source_id in sources:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -82,7 +83,49 @@ def _check_schedule(value: str) -> str:
     return value
 
 
+def _duration(value: object) -> object:
+    """`2d`, `6h`, `90m` (or `every 2d`) -> timedelta; anything else is left to pydantic."""
+    if isinstance(value, str):
+        delta = parse_interval(value)
+        if delta is None:
+            raise ValueError(f"not a duration: {value!r} (e.g. '2d', '6h', '90m', '1h30m')")
+        return delta
+    return value
+
+
+def _check_regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"bad regular expression {value!r}: {exc}") from None
+    return value
+
+
+def _check_css(value: str) -> str:
+    from cssselect import GenericTranslator, SelectorError
+
+    try:
+        GenericTranslator().css_to_xpath(value)
+    except SelectorError as exc:
+        raise ValueError(f"bad CSS selector {value!r}: {exc}") from None
+    return value
+
+
+def _check_xpath(value: str) -> str:
+    from lxml import etree
+
+    try:
+        etree.XPath(value)
+    except etree.XPathSyntaxError as exc:
+        raise ValueError(f"bad XPath {value!r}: {exc}") from None
+    return value
+
+
 Id = Annotated[str, AfterValidator(_check_id)]
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+Regex = Annotated[str, AfterValidator(_check_regex)]
+Css = Annotated[str, AfterValidator(_check_css)]
+XPath = Annotated[str, AfterValidator(_check_xpath)]
 HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
 TimeZone = Annotated[str, AfterValidator(_check_timezone)]
 Schedule = Annotated[str, AfterValidator(_check_schedule)]
@@ -97,13 +140,15 @@ class StoreConfig(Strict):
 
 
 class CrawlConfig(Strict):
-    """Politeness settings shared by every source."""
+    """Politeness and crawl-state settings shared by every source."""
 
     user_agent: str = "sokbo/0.1 (+https://github.com/sokbo/sokbo)"
     delay: float = Field(default=1.0, ge=0)
     concurrent_per_domain: int = Field(default=2, ge=1, le=32)
     autothrottle: bool = True
     obey_robots_txt: bool = True
+    state_dir: Path = Path("data")
+    resume: bool = True
 
 
 class FeedSettings(Strict):
@@ -114,28 +159,29 @@ class FeedSettings(Strict):
 class Selectors(Strict):
     """Explicit CSS selectors; each one set overrides the preset's."""
 
-    body: list[str] = []
-    title: list[str] = []
-    date: list[str] = []
-    image: list[str] = []
-    drop: list[str] = []
+    body: list[Css] = []
+    title: list[Css] = []
+    date: list[Css] = []
+    image: list[Css] = []
+    drop: list[Css] = []
 
-    @field_validator("body", "title", "date", "image", "drop")
-    @classmethod
-    def _valid_css(cls, value: list[str]) -> list[str]:
-        from cssselect import GenericTranslator, SelectorError
 
-        for selector in value:
-            try:
-                GenericTranslator().css_to_xpath(selector)
-            except SelectorError as exc:
-                raise ValueError(f"bad CSS selector {selector!r}: {exc}") from None
-        return value
+class LinkRules(Strict):
+    """How a `listing` source walks its pages and which links are articles."""
+
+    allow: list[Regex] = []
+    deny: list[Regex] = []
+    region: list[Css] = []
+    region_xpath: list[XPath] = []
+    article: list[Regex] = []
+    pagination: list[Css] = []
+    max_depth: int = Field(default=3, ge=0, le=100)
+    max_pages: int = Field(default=50, ge=1, le=10_000)
 
 
 class SourceConfig(Strict):
     id: Id
-    kind: Literal["feed"]
+    kind: Literal["feed", "sitemap", "listing"]
     start_urls: list[HttpUrl] = Field(min_length=1)
     allowed_domains: list[str] = []
     schedule: Schedule = "every 15m"
@@ -144,17 +190,23 @@ class SourceConfig(Strict):
     encoding: str | None = None
     preset: Literal["tistory", "generic"] = "generic"
     selectors: Selectors = Selectors()
+    max_age: Duration | None = None
+    recheck_after: Duration = timedelta(hours=6)
+    links: LinkRules | None = None
+
+    @model_validator(mode="after")
+    def _links_for_listings(self) -> SourceConfig:
+        if self.links is not None and self.kind != "listing":
+            raise ValueError("links: only for kind = 'listing'")
+        return self
 
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, value: str | None) -> str | None:
-        import codecs
+        from sokbo.encoding import normalise_encoding
 
-        if value is not None:
-            try:
-                codecs.lookup(value)
-            except LookupError:
-                raise ValueError(f"unknown encoding {value!r}") from None
+        if value is not None and normalise_encoding(value) is None:
+            raise ValueError(f"unknown encoding {value!r}")
         return value
 
     @property
@@ -265,7 +317,8 @@ def _resolve_paths(config: Config, base: Path) -> Config:
         relative = store.url.removeprefix("sqlite:///")
         if relative and relative != ":memory:":
             store = StoreConfig(url=f"sqlite:///{base / relative}")
-    return config.model_copy(update={"site": sites, "store": store})
+    crawl = config.crawl.model_copy(update={"state_dir": base / config.crawl.state_dir})
+    return config.model_copy(update={"site": sites, "store": store, "crawl": crawl})
 
 
 def _describe(path: Path, raw: dict[str, Any], exc: ValidationError) -> str:

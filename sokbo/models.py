@@ -18,6 +18,20 @@ class FeedHint:
     summary: str | None = None
     categories: tuple[str, ...] = ()
     content_html: str | None = None
+    # Found by following links rather than listed as an article by the source: the
+    # extractor must itself be sure the page is an article.
+    speculative: bool = False
+
+    def fingerprint(self) -> str:
+        """What the source said about the entry, hashed: a change means a new version."""
+        parts = [
+            self.title or "",
+            self.summary or "",
+            self.content_html or "",
+            self.published.isoformat() if self.published else "",
+            self.updated.isoformat() if self.updated else "",
+        ]
+        return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,10 @@ class Article:
     modified: datetime | None = None
     categories: tuple[str, ...] = ()
     language: str | None = None
+    # Provenance, not content: the URL requested and the discovery fingerprint, so the
+    # store can tell the next crawl this page needs no new fetch.
+    fetched_url: str = field(default="", compare=False)
+    fingerprint: str | None = field(default=None, compare=False)
 
     def content_hash(self) -> str:
         """A fingerprint of everything a reader sees; equal hashes mean nothing to re-render."""

@@ -37,6 +37,16 @@ DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+# Above RetryMiddleware (550), so it sees a 429/503 before the retry is scheduled.
+DOWNLOADER_MIDDLEWARES = {"sokbo.middlewares.BackoffMiddleware": 560}
+# Redirects stay within the source's allowed domains: Scrapy's offsite filter checks
+# every redirected request again (scrapy.downloadermiddlewares.offsite).
+REDIRECT_MAX_TIMES = 5
+
+# Development cache (`sokbo crawl --cache`); HTTPCACHE_DIR is set per config.
+HTTPCACHE_ENABLED = False
+HTTPCACHE_POLICY = "scrapy.extensions.httpcache.DummyPolicy"
 
 TELNETCONSOLE_ENABLED = False
 LOG_FORMATTER = "sokbo.logformatter.SokboLogFormatter"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
+from sokbo.incremental import FetchRecord
 from sokbo.models import Article, StoredArticle
 from sokbo.slug import disambiguate, slugify
 
@@ -85,6 +87,19 @@ posts = Table(
     Column("rendered", UTCDateTime, nullable=False),
 )
 
+# One row per URL sokbo has fetched: article pages (when, so an unchanged source is not
+# fetched again) and feeds/sitemaps (their validators, for conditional requests).
+fetches = Table(
+    "fetches",
+    metadata,
+    Column("url", Text, primary_key=True),
+    Column("fetched", UTCDateTime, nullable=False),
+    Column("fingerprint", String(64)),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("target", Text),  # for a page a feed was discovered from: that feed
+)
+
 runs = Table(
     "runs",
     metadata,
@@ -99,6 +114,15 @@ runs = Table(
 
 # Any fixed number: PostgreSQL sessions creating the schema queue on this advisory lock.
 _SCHEMA_LOCK = 0x50CB0
+
+
+@dataclass
+class DocumentState:
+    """A document's validators (for conditional requests) and the feed found through it."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    target: str | None = None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -228,6 +252,52 @@ class Store:
             rows = conn.execute(query.order_by(articles.c.id)).all()
         for row in rows:
             yield _stored(row._mapping, "unchanged")
+
+    def fetch_records(self, urls: Sequence[str]) -> dict[str, FetchRecord]:
+        """The last fetch of each of these URLs (absent: never fetched)."""
+        found: dict[str, FetchRecord] = {}
+        unique = list(dict.fromkeys(urls))
+        columns = (fetches.c.url, fetches.c.fetched, fetches.c.fingerprint)
+        with self.engine.connect() as conn:
+            for start in range(0, len(unique), 500):  # stay under SQL parameter limits
+                query = select(*columns).where(fetches.c.url.in_(unique[start : start + 500]))
+                for row in conn.execute(query):
+                    found[row.url] = FetchRecord(row.fetched, row.fingerprint)
+        return found
+
+    def document(self, url: str) -> DocumentState:
+        """What the last run kept of a feed, sitemap or discovery page."""
+        with self.engine.connect() as conn:
+            columns = (fetches.c.etag, fetches.c.last_modified, fetches.c.target)
+            row = conn.execute(select(*columns).where(fetches.c.url == url)).first()
+        return DocumentState() if row is None else DocumentState(*row)
+
+    def record_fetch(
+        self,
+        url: str,
+        now: datetime,
+        *,
+        fingerprint: str | None = None,
+        document: DocumentState | None = None,
+    ) -> None:
+        """Note that `url` was fetched now, with what discovery said and its validators."""
+        _require_aware(now)
+        document = document or DocumentState()
+        values = {
+            "fetched": now,
+            "fingerprint": fingerprint,
+            "etag": document.etag,
+            "last_modified": document.last_modified,
+            "target": document.target,
+        }
+        with self.engine.begin() as conn:
+            updated = conn.execute(fetches.update().where(fetches.c.url == url).values(**values))
+            if updated.rowcount == 0:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(fetches.insert().values(url=url, **values))
+                except IntegrityError:  # a concurrent crawl inserted it first
+                    conn.execute(fetches.update().where(fetches.c.url == url).values(**values))
 
     def record_run(
         self,

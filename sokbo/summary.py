@@ -9,6 +9,7 @@ from typing import Any
 from sokbo.config import Config
 
 _DROPPED = "sokbo/dropped/"
+_SKIPPED = "sokbo/skipped/"
 
 
 def _count(stats: Sequence[Mapping[str, Any]], key: str) -> int:
@@ -18,11 +19,7 @@ def _count(stats: Sequence[Mapping[str, Any]], key: str) -> int:
 def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], seconds: float) -> str:
     """Totals over every source crawled, the reasons items were dropped, where files are."""
     stats = list(runs.values())
-    dropped: Counter[str] = Counter()
-    for one in stats:
-        for key, value in one.items():
-            if key.startswith(_DROPPED):
-                dropped[key.removeprefix(_DROPPED)] += int(value)
+    dropped, skipped = _by_reason(stats, _DROPPED), _by_reason(stats, _SKIPPED)
     written, unchanged = (
         _count(stats, "sokbo/posts/written"),
         _count(stats, "sokbo/posts/unchanged"),
@@ -31,8 +28,15 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
     lines = [
         f"sokbo: crawled {len(runs)} source{'s' if len(runs) != 1 else ''} ({names}) "
         f"in {seconds:.1f} s",
-        f"  pages fetched    {_count(stats, 'downloader/response_count')}"
+        f"  requests         {_count(stats, 'downloader/response_count')}"
         f"  (not modified: {_count(stats, 'downloader/response_status_count/304')})",
+        f"  pages fetched    {_count(stats, 'sokbo/fetch/new')} new, "
+        f"{_count(stats, 'sokbo/fetch/changed')} changed, "
+        f"{_count(stats, 'sokbo/fetch/recheck')} re-checked",
+        f"  not fetched      {sum(skipped.values())}",
+    ]
+    lines += [f"    {count:>4}  {reason}" for reason, count in sorted(skipped.items())]
+    lines += [
         f"  articles         {_count(stats, 'sokbo/articles/new')} new, "
         f"{_count(stats, 'sokbo/articles/updated')} updated, "
         f"{_count(stats, 'sokbo/articles/unchanged')} unchanged",
@@ -42,10 +46,13 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
         f"  dropped          {sum(dropped.values())}",
     ]
     lines += [f"    {count:>4}  {reason}" for reason, count in sorted(dropped.items())]
-    errors = _count(stats, "log_count/ERROR")
+    undecodable = _count(stats, "sokbo/decode_errors/pages")
+    if undecodable:
+        lines.append(f"  decoding         {undecodable} pages with undecodable characters")
+    errors = _count(stats, "log_count/ERROR") + _count(stats, "sokbo/page_errors")
     if errors:
         lines.append(f"  errors           {errors} (see the log above)")
-    if written == 0 and unchanged:
+    if written == 0:
         lines.append("  nothing new: every post is unchanged")
     crawled = set(runs)
     sites = [site for site in config.site if crawled & set(site.sources)]
@@ -57,3 +64,12 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
             files = ", ".join(f"{fmt}.xml" for fmt in site.feeds.formats)
             lines.append(f"  {site.id:<12} {site.feeds_dir}/  ({files})")
     return "\n".join(lines)
+
+
+def _by_reason(stats: Sequence[Mapping[str, Any]], prefix: str) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for one in stats:
+        for key, value in one.items():
+            if key.startswith(prefix):
+                counts[key.removeprefix(prefix)] += int(value)
+    return counts

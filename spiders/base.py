@@ -1,24 +1,47 @@
-"""The base of every source spider: config, source and store, opened once per crawl."""
+"""The base of every source spider: config, store, conditional and incremental fetching."""
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar, Self
 from zoneinfo import ZoneInfo
 
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
+from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES
+from scrapy.statscollectors import StatsCollector
+from twisted.python.failure import Failure
 
 from sokbo.config import Config, ConfigError, SourceConfig, load_config
+from sokbo.encoding import Decoded, decode_html
+from sokbo.incremental import fetch_reason, too_old
+from sokbo.models import FeedHint, Page
 from sokbo.settings import apply_crawl_config
-from sokbo.store import Store
+from sokbo.store import DocumentState, Store
 
 logger = logging.getLogger(__name__)
+
+_DOCUMENT_STATUSES = [304, *range(400, 600)]
+# Content types a page may come with and still be an article page.
+_PAGE_TYPES = ("html", "xml", "text/plain")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An article URL found by discovery, with what the source said about it."""
+
+    url: str
+    hint: FeedHint
+    changed: datetime | None = None  # when the source says the entry last changed
 
 
 class SourceSpider(scrapy.Spider):
@@ -30,6 +53,11 @@ class SourceSpider(scrapy.Spider):
     source: SourceConfig
     store: Store
     started: datetime
+    jobdir: Path | None
+    # Validators of the feeds and sitemaps read in this run, saved only when the run
+    # finishes: a crawl stopped half-way must not make the next one believe (after a
+    # 304) that every entry was already fetched.
+    documents: dict[str, DocumentState]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -43,12 +71,19 @@ class SourceSpider(scrapy.Spider):
         # The spider is created before Scrapy freezes the settings, so the config's
         # politeness values can still apply (below any -s given on the command line).
         apply_crawl_config(crawler.settings, config.crawl)
+        state = config.crawl.state_dir
+        jobdir = state / "jobs" / source.id if config.crawl.resume else None
+        if jobdir is not None:
+            crawler.settings.set("JOBDIR", str(jobdir), priority="spider")
+        crawler.settings.set("HTTPCACHE_DIR", str(state / "httpcache"), priority="spider")
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.config = config
         spider.source = source
         spider.allowed_domains = source.domains
         spider.store = Store(config.store.url)
         spider.started = datetime.now(UTC)
+        spider.jobdir = Path(crawler.settings["JOBDIR"]) if crawler.settings["JOBDIR"] else None
+        spider.documents = {}
         return spider
 
     @classmethod
@@ -75,8 +110,151 @@ class SourceSpider(scrapy.Spider):
     def timezone(self) -> ZoneInfo:
         return ZoneInfo(self.source.timezone)
 
-    def closed(self, reason: str) -> None:
+    @property
+    def stats(self) -> StatsCollector:
         assert self.crawler.stats is not None
-        stats = self.crawler.stats.get_stats()
-        self.store.record_run(self.source.id, self.started, datetime.now(UTC), reason, stats)
+        return self.crawler.stats
+
+    # -- feeds and sitemaps: conditional requests ------------------------------------
+
+    def document_request(
+        self, url: str, callback: Callable[..., Any], **cb_kwargs: Any
+    ) -> scrapy.Request:
+        """A request for a feed or sitemap that the server may answer with 304."""
+        known = self.store.document(url)
+        headers = {}
+        if known.etag:
+            headers["If-None-Match"] = known.etag
+        if known.last_modified:
+            headers["If-Modified-Since"] = known.last_modified
+        return scrapy.Request(
+            url,
+            callback=callback,
+            headers=headers,
+            cb_kwargs=cb_kwargs,
+            dont_filter=True,
+            # The callback sees 304s and errors (to say which document failed and try the
+            # next candidate); redirects are still followed.
+            meta={"handle_httpstatus_list": _DOCUMENT_STATUSES},
+        )
+
+    def not_modified(self, response: Response) -> bool:
+        """True (and counted) when the server says the document has not changed."""
+        if response.status != 304:
+            return False
+        self.logger.info("%s: not modified since the last run", response.url)
+        self.stats.inc_value("sokbo/not_modified")
+        return True
+
+    def remember_validators(self, response: Response) -> None:
+        etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
+        state = self.documents.setdefault(_requested_url(response), DocumentState())
+        state.etag = etag.decode("latin-1") if etag else None
+        state.last_modified = modified.decode("latin-1") if modified else None
+
+    def remember_target(self, url: str, target: str) -> None:
+        """The feed found through page `url`, used when the page answers 304 next time."""
+        self.documents.setdefault(url, DocumentState()).target = target
+
+    def known_target(self, response: Response) -> str | None:
+        return self.store.document(_requested_url(response)).target
+
+    # -- article pages: incremental ------------------------------------------------
+
+    def page_requests(self, candidates: Iterable[Candidate]) -> Iterator[scrapy.Request]:
+        """Requests for the candidates that are new, changed or due for a re-check."""
+        candidates = list(candidates)
+        now = datetime.now(UTC)
+        known = self.store.fetch_records([c.url for c in candidates])
+        for candidate in candidates:
+            if too_old(candidate.hint.published or candidate.changed, now, self.source.max_age):
+                self.stats.inc_value("sokbo/skipped/older than max_age")
+                continue
+            fingerprint = candidate.hint.fingerprint()
+            previous = known.get(candidate.url)
+            reason = fetch_reason(
+                previous, candidate.changed, fingerprint, now, self.source.recheck_after
+            )
+            if reason is None:
+                self.stats.inc_value("sokbo/skipped/unchanged since the last fetch")
+                continue
+            self.stats.inc_value(f"sokbo/fetch/{reason}")
+            yield scrapy.Request(
+                candidate.url,
+                callback=self.parse_page,
+                errback=self.page_failed,
+                cb_kwargs={"hint": candidate.hint},
+            )
+
+    def page_failed(self, failure: Failure) -> None:
+        """An article page that could not be fetched: counted, and the run's feed and
+        sitemap validators are then not saved, so the next run sees the entry again."""
+        request = getattr(failure, "request", None)
+        self.logger.warning("%s: not fetched: %s", request.url if request else "?", failure.value)
+        self.stats.inc_value("sokbo/page_errors")
+
+    def parse_page(self, response: Response, hint: FeedHint) -> Iterator[Page]:
+        """Decode an article page (Korean encodings included) and hand it to the pipelines."""
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        if content_type and not any(kind in content_type.lower() for kind in _PAGE_TYPES):
+            self.logger.warning("%s: not a web page (%s); skipped", response.url, content_type)
+            self.stats.inc_value("sokbo/dropped/not a web page")
+            return
+        decoded = self.decode(response, decode_html)
+        yield Page(
+            source_id=self.source.id,
+            url=_requested_url(response),
+            final_url=response.url,
+            html=decoded.text,
+            fetched_at=datetime.now(UTC),
+            status=response.status,
+            headers={
+                key.decode("latin-1"): b", ".join(values).decode("latin-1")
+                for key, values in response.headers.items()
+            },
+            hint=hint,
+        )
+
+    def decode(
+        self, response: Response, decoder: Callable[[bytes, str | None, str | None], Decoded]
+    ) -> Decoded:
+        """Decode a body; characters that still fail are logged and counted, never hidden."""
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
+        decoded = decoder(response.body, content_type, self.source.encoding)
+        if decoded.replacements:
+            self.logger.warning(
+                "%s: %d characters could not be decoded (read as %s, chosen by %s)",
+                response.url,
+                decoded.replacements,
+                decoded.encoding,
+                decoded.source,
+            )
+            self.stats.inc_value("sokbo/decode_errors/pages")
+            self.stats.inc_value("sokbo/decode_errors/characters", decoded.replacements)
+        return decoded
+
+    def closed(self, reason: str) -> None:
+        now = datetime.now(UTC)
+        if reason == "finished" and not self.stats.get_value("sokbo/page_errors"):
+            for url, document in self.documents.items():
+                self.store.record_fetch(url, now, document=document)
+        if reason == "finished":
+            # A finished job must not resume: its seen-requests file would filter every
+            # later crawl's requests as duplicates.
+            if self.jobdir is not None:
+                shutil.rmtree(self.jobdir, ignore_errors=True)
+        elif self.jobdir is not None:
+            self.logger.warning(
+                "crawl stopped (%s); the next run of source '%s' resumes from %s",
+                reason,
+                self.source.id,
+                self.jobdir,
+            )
+        self.store.record_run(self.source.id, self.started, now, reason, self.stats.get_stats())
         self.store.close()
+
+
+def _requested_url(response: Response) -> str:
+    """The URL asked for, before any redirect: the one discovery will find again."""
+    redirects = response.meta.get("redirect_urls")
+    return str(redirects[0]) if redirects else response.url

@@ -102,7 +102,7 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
     for command in ("crawl", "feeds", "check", "demo"):
         assert f"    {command} " in result.stdout, result.stdout
     crawl = run_sokbo("crawl", "--help", cwd=tmp_path)
-    assert "usage: sokbo crawl [-h] [--config PATH] [-v] [SOURCE ...]" in crawl.stdout
+    assert "usage: sokbo crawl [-h] [--config PATH] [-v] [--cache] [SOURCE ...]" in crawl.stdout
 
 
 def test_publish_rerenders_from_the_store_after_a_template_change(demo_config: Path) -> None:

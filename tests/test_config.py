@@ -106,12 +106,27 @@ MISTAKES = [
         VALID.replace(
             'schedule = "*/10 * * * *"', 'schedule = "*/10 * * * *"\nselectors.body = ["div["]'
         ),
-        "sokbo.toml: source 'yna': selectors.body: bad CSS selector 'div['",
+        "sokbo.toml: source 'yna': selectors.body.0: bad CSS selector 'div['",
     ),
     (
         "unknown encoding",
         VALID.replace('schedule = "*/10 * * * *"', 'encoding = "euc-kp"'),
         "sokbo.toml: source 'yna': encoding: unknown encoding 'euc-kp'",
+    ),
+    (
+        "bad duration",
+        VALID.replace('schedule = "*/10 * * * *"', 'max_age = "two days"'),
+        "sokbo.toml: source 'yna': max_age: not a duration: 'two days'",
+    ),
+    (
+        "link rules on a feed source",
+        VALID.replace('schedule = "*/10 * * * *"', 'links.allow = ["/news/"]'),
+        "sokbo.toml: source 'yna': links: only for kind = 'listing'",
+    ),
+    (
+        "bad regular expression",
+        VALID.replace('kind = "feed"', "kind = \"listing\"\nlinks.article = ['/news/(\\d+']"),
+        "sokbo.toml: source 'yna': links.article.0: bad regular expression '/news/(\\\\d+'",
     ),
     ("TOML syntax", VALID.replace("[store]", "[store"), "sokbo.toml: not valid TOML:"),
     ("no sources", VALID[: VALID.index("[[source]]")], "sokbo.toml: source: required but missing"),

@@ -1,4 +1,5 @@
-"""Re-running is safe: an unchanged blog writes nothing; one edited page re-renders its posts."""
+"""Re-running is safe: an unchanged blog costs one conditional request and writes nothing;
+an edited article (the feed carries its new text) re-renders exactly its posts, in place."""
 
 from __future__ import annotations
 
@@ -26,27 +27,32 @@ def test_second_crawl_writes_nothing_and_an_edit_rerenders_in_place(
 
     second = run_sokbo("--config", str(demo_config), "crawl", cwd=run)
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "0 new, 0 updated, 5 unchanged" in second.stdout
-    assert "posts            0 written, 20 unchanged" in second.stdout
-    assert "feeds            0 written, 8 unchanged" in second.stdout
+    # robots.txt and the feed, which answers 304: no page is fetched again.
+    assert "requests         2  (not modified: 1)" in second.stdout
+    assert "pages fetched    0 new, 0 changed, 0 re-checked" in second.stdout
+    assert "posts            0 written, 0 unchanged" in second.stdout
     assert "nothing new: every post is unchanged" in second.stdout
     assert snapshot(run) == before
 
-    # Edit one sentence of one article (page 3, newsdao's reference post 002).
-    page = demo_site / "3.html"
-    old = "클릭해서 최신 정보를 확인하세요!"
-    html = page.read_text(encoding="utf-8")
-    assert old in html
-    page.write_text(html.replace(old, "지금 바로 확인하세요!"), encoding="utf-8")
+    # Edit one sentence of one article (page 3, newsdao's reference post 002) and, as
+    # Tistory does, the full text its feed entry carries.
+    old, new = "북한과의 대화와 협력의 필요성을", "북한과의 대화와 협력이 시급하다는 점을"
+    for name in ("3.html", "rss.xml"):
+        page = demo_site / name
+        html = page.read_text(encoding="utf-8")
+        assert html.count(old) == 1, name
+        page.write_text(html.replace(old, new), encoding="utf-8")
 
     third = run_sokbo("--config", str(demo_config), "crawl", cwd=run)
     assert third.returncode == 0, third.stdout + third.stderr
-    assert "0 new, 1 updated, 4 unchanged" in third.stdout
+    assert "pages fetched    0 new, 1 changed, 0 re-checked" in third.stdout
+    assert "unchanged since the last fetch" in third.stdout
+    assert "0 new, 1 updated, 0 unchanged" in third.stdout
     after = snapshot(run)
     assert set(after) == set(before), "a file was added, renamed or removed"
     changed = sorted(str(p) for p in after if after[p] != before[p])
     posts = [p for p in changed if "/_posts/" in p]
     assert len(posts) == 4, changed
     assert all("러-외무-한미-핵자산-우려-만남-예정" in p for p in posts), posts
-    assert all(after[Path(p)][1].count("지금 바로 확인하세요!".encode()) == 2 for p in posts)
+    assert all(after[Path(p)][1].count(new.encode()) == 1 for p in posts)
     assert sum("/feeds/" in p for p in changed) == 8  # each site's RSS and Atom carry it

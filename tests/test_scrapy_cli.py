@@ -83,13 +83,13 @@ def test_list_needs_the_settings_module_outside_the_repository(base: str, tmp_pa
 
     listed = run_scrapy("list", cwd=folder, env=SETTINGS)
     assert listed.returncode == 0, listed.stderr
-    assert listed.stdout.split() == ["feed"]
+    assert listed.stdout.split() == ["feed", "listing", "sitemap"]
 
 
 def test_list_finds_scrapy_cfg_inside_the_repository() -> None:
     listed = run_scrapy("list", cwd=REPO / "examples" / "demo")
     assert listed.returncode == 0, listed.stderr
-    assert listed.stdout.split() == ["feed"]
+    assert listed.stdout.split() == ["feed", "listing", "sitemap"]
 
 
 def test_crawl_from_the_config_folder(

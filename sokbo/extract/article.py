@@ -37,6 +37,8 @@ def parse_article(page: Page, preset: Preset, timezone: tzinfo, language: str | 
     meta = _meta(root)
     hint = page.hint
 
+    if hint.speculative:
+        _require_article_page(root, meta)
     body = _body_html(root, preset)
     if body is None:
         if not hint.content_html:
@@ -72,7 +74,24 @@ def parse_article(page: Page, preset: Preset, timezone: tzinfo, language: str | 
         image=_image(meta, root, preset, body, base),
         categories=hint.categories or tuple(filter(None, [meta.get("article:section")])),
         language=language,
+        fetched_url=page.url,
+        fingerprint=hint.fingerprint(),
     )
+
+
+def _require_article_page(root: lxml.html.HtmlElement, meta: dict[str, str]) -> None:
+    """For a page reached by following links: refuse tag pages, indexes, about pages.
+
+    Only used when the source did not list the page as an article: many Korean news CMSs
+    mark real articles `og:type=website`, so feeds and sitemaps are trusted instead.
+    """
+    og_type = meta.get("og:type", "").lower()
+    if og_type and og_type != "article":
+        raise ExtractError(f"not an article (og:type {og_type})")
+    if not og_type and "article:published_time" not in meta:
+        count = len(root.xpath("//article"))
+        if count > 1:
+            raise ExtractError(f"not an article (a listing of {count} <article> elements)")
 
 
 def _parse(html: str) -> lxml.html.HtmlElement:

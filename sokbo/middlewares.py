@@ -1,0 +1,69 @@
+"""Back off from a site that says it is overloaded (429/503), honouring Retry-After."""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+from datetime import UTC, datetime
+from typing import Self
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+BACKOFF_STATUSES = (429, 503)
+logger = logging.getLogger(__name__)
+
+
+def retry_after_seconds(value: bytes | None, now: datetime) -> float | None:
+    """`Retry-After` as seconds: a number of seconds or an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+class BackoffMiddleware:
+    """Doubles the delay of a site's download slot on 429/503 (at least Retry-After,
+    at most the AutoThrottle ceiling); Scrapy's RetryMiddleware then retries the request
+    later, and AutoThrottle brings the delay back down as the site recovers."""
+
+    def __init__(self, max_delay: float) -> None:
+        self.max_delay = max_delay
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        instance = cls(crawler.settings.getfloat("AUTOTHROTTLE_MAX_DELAY", 60.0))
+        instance.crawler = crawler
+        return instance
+
+    crawler: Crawler
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status not in BACKOFF_STATUSES:
+            return response
+        engine = self.crawler.engine
+        slot_key = request.meta.get("download_slot")
+        if engine is None or slot_key not in engine.downloader.slots:
+            return response
+        slot = engine.downloader.slots[slot_key]
+        wanted = retry_after_seconds(response.headers.get("Retry-After"), datetime.now(UTC))
+        delay = max(slot.delay * 2, 1.0, wanted or 0.0)
+        slot.delay = min(delay, self.max_delay)
+        logger.warning(
+            "%s answered %s: waiting %.1f s between its requests",
+            slot_key,
+            response.status,
+            slot.delay,
+        )
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("sokbo/backoff")
+        return response

@@ -1,0 +1,96 @@
+"""The `listing` spider: walk start pages and their pagination; follow links to articles."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import HtmlResponse, Response
+from scrapy.linkextractors import LinkExtractor
+
+from sokbo.config import LinkRules
+from sokbo.encoding import decode_html
+from sokbo.models import FeedHint
+from spiders.base import Candidate, SourceSpider
+
+
+class ListingSpider(SourceSpider):
+    """Which links are articles is decided by the source's `links.article` patterns when
+    it has them; without them every link in the region is a candidate and the extractor
+    decides (tag pages, about pages and logins are dropped with the reason logged)."""
+
+    name = "listing"
+    kind = "listing"
+    listing_seen: set[str]
+
+    @property
+    def rules(self) -> LinkRules:
+        return self.source.links or LinkRules()
+
+    async def start(self) -> AsyncIterator[Any]:
+        self.listing_seen = set()
+        for url in self.source.start_urls:
+            yield self.listing_request(url, depth=0)
+
+    def listing_request(self, url: str, depth: int) -> scrapy.Request | None:
+        if url in self.listing_seen:
+            return None
+        if len(self.listing_seen) >= self.rules.max_pages:
+            self.stats.inc_value("sokbo/skipped/listing page beyond max_pages")
+            return None
+        self.listing_seen.add(url)
+        return self.document_request(url, self.parse_listing, depth=depth)
+
+    def parse_listing(self, response: Response, depth: int) -> Iterator[scrapy.Request]:
+        if self.not_modified(response):
+            return
+        if response.status >= 400:
+            self.logger.error(
+                "%s: listing page not available (HTTP %s)", response.url, response.status
+            )
+            self.stats.inc_value("sokbo/feed_errors")
+            return
+        self.remember_validators(response)
+        self.stats.inc_value("sokbo/listing_pages")
+        # Links are read from the decoded text, so an EUC-KR listing works like any other.
+        page = HtmlResponse(
+            response.url, body=self.decode(response, decode_html).text.encode(), encoding="utf-8"
+        )
+        rules = self.rules
+        next_pages = {
+            page.urljoin(href)
+            for selector in rules.pagination
+            for href in page.css(selector).xpath("@href").getall()
+        }
+        if depth < rules.max_depth:
+            for url in sorted(next_pages):
+                request = self.listing_request(url, depth + 1)
+                if request is not None:
+                    yield request
+        extractor = LinkExtractor(
+            allow=rules.allow,
+            deny=rules.deny,
+            restrict_css=rules.region,
+            restrict_xpaths=rules.region_xpath,
+            unique=True,
+        )
+        patterns = [re.compile(pattern) for pattern in rules.article]
+        candidates = []
+        for link in extractor.extract_links(page):
+            if link.url in next_pages:
+                continue
+            if not patterns:
+                candidates.append(Candidate(link.url, FeedHint(speculative=True)))
+            elif any(p.search(link.url) for p in patterns):
+                self.logger.debug("%s: an article by the rules", link.url)
+                candidates.append(Candidate(link.url, FeedHint()))
+            elif depth < rules.max_depth:
+                self.logger.debug(
+                    "%s: not an article by the rules; followed as a listing", link.url
+                )
+                request = self.listing_request(link.url, depth + 1)
+                if request is not None:
+                    yield request
+        yield from self.page_requests(candidates)
