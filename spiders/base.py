@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Self
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import UsageError
+from scrapy.exceptions import IgnoreRequest, UsageError
 from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.statscollectors import StatsCollector
@@ -106,6 +108,11 @@ class SourceSpider(scrapy.Spider):
             raise UsageError(f"source '{source_id}' is a {source.kind} source, not {cls.kind}")
         return config, source
 
+    def on_allowed_domain(self, url: str) -> bool:
+        """As Scrapy's offsite filter decides: the host or a subdomain of an allowed one."""
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == d or host.endswith(f".{d}") for d in self.allowed_domains)
+
     @property
     def timezone(self) -> ZoneInfo:
         return ZoneInfo(self.source.timezone)
@@ -118,9 +125,13 @@ class SourceSpider(scrapy.Spider):
     # -- feeds and sitemaps: conditional requests ------------------------------------
 
     def document_request(
-        self, url: str, callback: Callable[..., Any], **cb_kwargs: Any
+        self, url: str, callback: Callable[..., Any], *, start: bool = False, **cb_kwargs: Any
     ) -> scrapy.Request:
-        """A request for a feed or sitemap that the server may answer with 304."""
+        """A request for a feed, sitemap or listing that the server may answer with 304.
+
+        Only a start URL skips Scrapy's duplicate and offsite filters: a document named by
+        another (a robots.txt Sitemap line, an index, a link) stays in allowed_domains.
+        """
         known = self.store.document(url)
         headers = {}
         if known.etag:
@@ -132,7 +143,7 @@ class SourceSpider(scrapy.Spider):
             callback=callback,
             headers=headers,
             cb_kwargs=cb_kwargs,
-            dont_filter=True,
+            dont_filter=start,
             # The callback sees 304s and errors (to say which document failed and try the
             # next candidate); redirects are still followed.
             meta={"handle_httpstatus_list": _DOCUMENT_STATUSES},
@@ -188,9 +199,15 @@ class SourceSpider(scrapy.Spider):
 
     def page_failed(self, failure: Failure) -> None:
         """An article page that could not be fetched: counted, and the run's feed and
-        sitemap validators are then not saved, so the next run sees the entry again."""
+        sitemap validators are then not saved, so the next run sees the entry again.
+        A page we chose not to fetch (robots.txt, another domain) is no failure."""
         request = getattr(failure, "request", None)
-        self.logger.warning("%s: not fetched: %s", request.url if request else "?", failure.value)
+        url = request.url if request else "?"
+        if isinstance(failure.value, IgnoreRequest):
+            self.logger.info("%s: not fetched: %s", url, failure.value)
+            self.stats.inc_value(f"sokbo/skipped/{str(failure.value).lower() or 'ignored'}")
+            return
+        self.logger.warning("%s: not fetched: %s", url, failure.value)
         self.stats.inc_value("sokbo/page_errors")
 
     def parse_page(self, response: Response, hint: FeedHint) -> Iterator[Page]:
@@ -240,9 +257,9 @@ class SourceSpider(scrapy.Spider):
                 self.store.record_fetch(url, now, document=document)
         if reason == "finished":
             # A finished job must not resume: its seen-requests file would filter every
-            # later crawl's requests as duplicates.
-            if self.jobdir is not None:
-                shutil.rmtree(self.jobdir, ignore_errors=True)
+            # later crawl's requests as duplicates. Removed once the engine has stopped,
+            # after Scrapy's own extensions have written their last state into it.
+            self.crawler.signals.connect(self._forget_job, signal=signals.engine_stopped)
         elif self.jobdir is not None:
             self.logger.warning(
                 "crawl stopped (%s); the next run of source '%s' resumes from %s",
@@ -252,6 +269,10 @@ class SourceSpider(scrapy.Spider):
             )
         self.store.record_run(self.source.id, self.started, now, reason, self.stats.get_stats())
         self.store.close()
+
+    def _forget_job(self) -> None:
+        if self.jobdir is not None:
+            shutil.rmtree(self.jobdir, ignore_errors=True)
 
 
 def _requested_url(response: Response) -> str:

@@ -31,7 +31,7 @@ class FeedSpider(SourceSpider):
             if feed and feed != url:
                 self.logger.info("%s: the platform's feed is %s", url, feed)
                 url = feed
-            yield self.document_request(url, self.parse_feed, origin=None, fallbacks=())
+            yield self.document_request(url, self.parse_feed, start=True, origin=None, fallbacks=())
 
     def parse_feed(
         self, response: Response, origin: str | None, fallbacks: tuple[str, ...]

@@ -37,11 +37,16 @@ class ListingSpider(SourceSpider):
     def listing_request(self, url: str, depth: int) -> scrapy.Request | None:
         if url in self.listing_seen:
             return None
+        if not self.on_allowed_domain(url):
+            self.stats.inc_value("sokbo/skipped/listing page on another domain")
+            return None
         if len(self.listing_seen) >= self.rules.max_pages:
             self.stats.inc_value("sokbo/skipped/listing page beyond max_pages")
             return None
         self.listing_seen.add(url)
-        return self.document_request(url, self.parse_listing, depth=depth)
+        # Deduplicated here, not by Scrapy's filter: a page tried as an article candidate
+        # (and refused) may turn out to be a listing page reached by pagination later.
+        return self.document_request(url, self.parse_listing, start=True, depth=depth)
 
     def parse_listing(self, response: Response, depth: int) -> Iterator[scrapy.Request]:
         if self.not_modified(response):
@@ -79,7 +84,7 @@ class ListingSpider(SourceSpider):
         patterns = [re.compile(pattern) for pattern in rules.article]
         candidates = []
         for link in extractor.extract_links(page):
-            if link.url in next_pages:
+            if link.url in next_pages or link.url in self.listing_seen:
                 continue
             if not patterns:
                 candidates.append(Candidate(link.url, FeedHint(speculative=True)))

@@ -24,14 +24,16 @@ class SitemapSpider(SourceSpider):
         for url in self.source.start_urls:
             path = urlsplit(url).path
             if path.endswith("/robots.txt"):
-                yield self.document_request(url, self.parse_robots, fallback=None)
+                yield self.document_request(url, self.parse_robots, start=True, fallback=None)
             elif path in ("", "/"):
                 # A site root: its robots.txt names the sitemaps, else the usual place.
                 robots = urljoin(url, "/robots.txt")
                 fallback = urljoin(url, "/sitemap.xml")
-                yield self.document_request(robots, self.parse_robots, fallback=fallback)
+                yield self.document_request(
+                    robots, self.parse_robots, start=True, fallback=fallback
+                )
             else:
-                yield self.document_request(url, self.parse_sitemap)
+                yield self.document_request(url, self.parse_sitemap, start=True)
 
     def parse_robots(self, response: Response, fallback: str | None) -> Iterator[scrapy.Request]:
         sitemaps: list[str] = []

@@ -1,0 +1,55 @@
+"""A crawl stopped with SIGINT (Ctrl-C) resumes from its JOBDIR and finishes with every
+article fetched and published exactly once."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from tests.conftest import run_sokbo
+from tests.fixture_server import serve_fixture
+from tests.test_sources_e2e import SITES, expected, posts, write_config
+
+LISTING = """kind = "listing"
+start_urls = ["{base}/"]
+links.region = [".post-list"]
+links.pagination = ["nav.pagination a.next"]"""
+
+
+def test_sigint_then_resume_fetches_every_article_once(tmp_path: Path) -> None:
+    articles = set(expected("wordpress-listing")["articles"])
+    # Slow answers, so that the interruption lands in the middle of the crawl.
+    with serve_fixture(SITES / "wordpress-listing", delay=0.4) as server:
+        config = write_config(tmp_path, server.base_url, LISTING)
+        crawl = subprocess.Popen(
+            [sys.executable, "-m", "sokbo", "--config", str(config), "crawl"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while sum(path in articles for path in server.paths()) < 3:
+            assert time.monotonic() < deadline, "the crawl never got going"
+            assert crawl.poll() is None, crawl.communicate()
+            time.sleep(0.05)
+        crawl.send_signal(signal.SIGINT)
+        _, err = crawl.communicate(timeout=60)
+        first = [path for path in server.paths() if path in articles]
+        assert 3 <= len(first) < len(articles), "the interruption came too late to test"
+        assert "resumes from" in err, err
+        assert (tmp_path / "data/jobs/src").is_dir()
+        assert 0 < len(posts(tmp_path)) < len(articles)
+
+        second = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)
+        assert second.returncode == 0, second.stdout + second.stderr
+        fetched = Counter(path for path in server.paths() if path in articles)
+
+    assert fetched == Counter(articles), "an article was fetched twice or never"
+    assert set(posts(tmp_path)) == articles
+    assert len(list((tmp_path / "sites/out/_posts").glob("*.md"))) == len(articles)
+    assert not (tmp_path / "data/jobs/src").exists(), "a finished job must not resume again"

@@ -1,0 +1,180 @@
+"""Every source kind against its fixture site over real HTTP: exactly the expected article
+pages are requested, the text decodes to the right Hangul, and a second run of an unchanged
+source makes only conditional requests and writes nothing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+import pytest
+
+from tests.conftest import run_sokbo
+from tests.fixture_server import FixtureServer, serve_fixture
+
+SITES = Path(__file__).parent / "sites"
+
+
+@dataclass(frozen=True)
+class Case:
+    site: str
+    source: str  # the [[source]] table; {base} is the fixture server's address
+    documents: frozenset[str]  # what besides article pages (and robots.txt) is requested
+
+
+CASES = [
+    Case(
+        "wordpress-listing",
+        """kind = "listing"
+start_urls = ["{base}/"]
+links.region = [".post-list"]
+links.pagination = ["nav.pagination a.next"]""",
+        frozenset({"/", "/page/2/", "/page/3/", "/old-url/"}),
+    ),
+    Case(
+        "sitemap-index",
+        """kind = "sitemap"
+start_urls = ["{base}/"]
+max_age = "2d\"""",
+        frozenset({"/sitemap_index.xml", "/sitemap-posts.xml", "/sitemap-pages.xml.gz"}),
+    ),
+    Case(
+        "euckr-news",
+        """kind = "sitemap"
+start_urls = ["{base}/robots.txt"]
+max_age = "2d\"""",
+        frozenset({"/sitemap_news.xml"}),
+    ),
+    Case("rdf-feed", 'kind = "feed"\nstart_urls = ["{base}/index.rdf"]', frozenset({"/index.rdf"})),
+    Case("jsonfeed", 'kind = "feed"\nstart_urls = ["{base}/feed.json"]', frozenset({"/feed.json"})),
+    Case(
+        "autodiscovery",
+        'kind = "feed"\nstart_urls = ["{base}/"]',
+        frozenset({"/", "/feeds/main.xml"}),
+    ),
+]
+
+
+def write_config(folder: Path, base: str, source: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "sokbo.toml"
+    path.write_text(
+        f"""[crawl]
+delay = 0.0
+user_agent = "sokbo-test/0.1 (+https://example.invalid/contact)"
+
+[[source]]
+id = "src"
+{source.format(base=base)}
+
+[[site]]
+id = "out"
+title = "out"
+base_url = "https://out.example"
+posts_dir = "sites/out/_posts"
+feeds_dir = "sites/out/feeds"
+brand = "out"
+sources = ["src"]
+attribution = true
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def expected(site: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((SITES / site / "_expected.json").read_text("utf-8"))
+    return data
+
+
+def posts(folder: Path) -> dict[str, frontmatter.Post]:
+    """The crawl's posts by the path of their source article."""
+    found = {}
+    for path in sorted((folder / "sites/out/_posts").glob("*.md")):
+        post = frontmatter.load(path)
+        url = str(post["source_url"])
+        found[url[url.index("/", len("http://")) :]] = post
+    return found
+
+
+def gets(server: FixtureServer) -> list[str]:
+    return [r.path for r in server.log if r.method == "GET"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.site for case in CASES])
+def test_source_kind(case: Case, tmp_path: Path) -> None:
+    want = expected(case.site)
+    articles = set(want["articles"])
+    with serve_fixture(SITES / case.site) as server:
+        config = write_config(tmp_path, server.base_url, case.source)
+        first = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)
+        assert first.returncode == 0, first.stdout + first.stderr
+        requested = gets(server)
+
+        # Exactly the expected pages; every article once; the forbidden and the too old never.
+        others = {path for path in requested if path not in articles} - {"/robots.txt"}
+        assert others == case.documents
+        assert sorted(p for p in requested if p in articles) == sorted(articles)
+        assert not set(want["never_requested"]) & set(requested)
+
+        # Every article became a post, with its own text decoded correctly.
+        written = posts(tmp_path)
+        assert set(written) == articles, first.stdout
+        for path, post in written.items():
+            assert post["title"] == want["titles"][path]
+            assert want["snippets"][path] in post.content
+            assert "\ufffd" not in post.content + str(post.metadata)
+
+        # Again: nothing changed, so only conditional requests and no file written.
+        server.clear()
+        second = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert "posts            0 written" in second.stdout
+        again = [r for r in server.log if r.method == "GET" and r.path != "/robots.txt"]
+        assert again, "the second run asked nothing"
+        unconditional = [
+            r.path
+            for r in again
+            if "If-None-Match" not in r.headers and "If-Modified-Since" not in r.headers
+        ]
+        assert unconditional == []
+        assert all(r.status == 304 for r in again), [(r.path, r.status) for r in again]
+
+
+def test_listing_without_a_region_lets_the_extractor_refuse_non_articles(tmp_path: Path) -> None:
+    want = expected("wordpress-listing")
+    with serve_fixture(SITES / "wordpress-listing") as server:
+        source = """kind = "listing"
+start_urls = ["{base}/"]
+links.pagination = ["nav.pagination a.next"]"""
+        config = write_config(tmp_path, server.base_url, source)
+        result = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        requested = set(gets(server))
+    assert {"/tag/politics/", "/category/world/", "/about/", "/wp-login.php"} <= requested
+    assert "/wp-admin/" not in requested  # robots.txt
+    assert set(posts(tmp_path)) == set(want["articles"])
+    assert "not an article (og:type website)" in result.stdout
+    assert "posts            10 written" in result.stdout
+
+
+def test_article_rules_decide_without_the_extractor(tmp_path: Path) -> None:
+    with serve_fixture(SITES / "wordpress-listing") as server:
+        source = r"""kind = "listing"
+start_urls = ["{base}/"]
+links.article = ['/2024/\d\d/[a-z0-9-]+/$']
+links.deny = ['/wp-login', '/tag/', '/category/', '/about/']
+links.max_depth = 1"""
+        config = write_config(tmp_path, server.base_url, source)
+        result = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        requested = set(gets(server))
+    # Non-article links that pass allow/deny are followed as listings (here /page/2/ only
+    # through the pagination link in the region-less page, and /old-url/ is no article).
+    assert not {"/tag/politics/", "/about/", "/wp-login.php"} & requested
+    assert "dropped          0" in result.stdout
+    found = set(posts(tmp_path))
+    assert len(found) >= 4 and found <= set(expected("wordpress-listing")["articles"])
