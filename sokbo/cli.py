@@ -152,7 +152,9 @@ def crawl(
     failed = [
         name
         for name, stats in runs.items()
-        if stats.get("finish_reason") != "finished" or stats.get("log_count/ERROR")
+        if stats.get("finish_reason") != "finished"
+        or stats.get("log_count/ERROR")
+        or stats.get("sokbo/page_errors")
     ]
     return EXIT_FAILED if failed else EXIT_OK
 

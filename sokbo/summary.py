@@ -49,7 +49,10 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
     undecodable = _count(stats, "sokbo/decode_errors/pages")
     if undecodable:
         lines.append(f"  decoding         {undecodable} pages with undecodable characters")
-    errors = _count(stats, "log_count/ERROR") + _count(stats, "sokbo/page_errors")
+    failed = _count(stats, "sokbo/page_errors")
+    if failed:
+        lines.append(f"  failed pages     {failed} (tried again on the next run)")
+    errors = _count(stats, "log_count/ERROR")
     if errors:
         lines.append(f"  errors           {errors} (see the log above)")
     if written == 0:

@@ -20,6 +20,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, UsageError
 from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.statscollectors import StatsCollector
 from twisted.python.failure import Failure
 
@@ -203,7 +204,8 @@ class SourceSpider(scrapy.Spider):
         A page we chose not to fetch (robots.txt, another domain) is no failure."""
         request = getattr(failure, "request", None)
         url = request.url if request else "?"
-        if isinstance(failure.value, IgnoreRequest):
+        # HttpError (a 4xx/5xx answer) is an IgnoreRequest too, but a real failure.
+        if isinstance(failure.value, IgnoreRequest) and not isinstance(failure.value, HttpError):
             self.logger.info("%s: not fetched: %s", url, failure.value)
             self.stats.inc_value(f"sokbo/skipped/{str(failure.value).lower() or 'ignored'}")
             return

@@ -43,7 +43,7 @@ import re
 import threading
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -114,8 +114,9 @@ class PathRule:
 class FixtureServer:
     """What a test sees of a running fixture server: its address and its request log."""
 
-    def __init__(self, base_url: str, now: datetime) -> None:
+    def __init__(self, base_url: str, now: datetime, reload: Callable[[], None]) -> None:
         self.base_url: str = base_url
+        self._reload = reload
         self.now: datetime = now  # the instant __NOW__ stands for (+09:00, whole seconds)
         self.log: list[RequestRecord] = []
         self._lock = threading.Lock()
@@ -132,6 +133,10 @@ class FixtureServer:
     def clear(self) -> None:
         with self._lock:
             self.log.clear()
+
+    def reload(self) -> None:
+        """Read `_site.toml` again (a test changed how the site answers)."""
+        self._reload()
 
     def _record(self, record: RequestRecord) -> None:
         with self._lock:
@@ -196,8 +201,12 @@ class _Server(ThreadingHTTPServer):
         self.delay = delay
         self.rules = _parse_rules(self.root)
         now = datetime.now(KST).replace(microsecond=0)
-        self.fixture = FixtureServer(f"http://127.0.0.1:{self.server_address[1]}", now)
+        base_url = f"http://127.0.0.1:{self.server_address[1]}"
+        self.fixture = FixtureServer(base_url, now, self._reload_rules)
         self._base = self.fixture.base_url.encode("ascii")
+
+    def _reload_rules(self) -> None:
+        self.rules = _parse_rules(self.root)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Stay silent: a client hanging up mid-response is not worth a traceback."""

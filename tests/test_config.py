@@ -45,6 +45,12 @@ def test_valid_config_resolves_paths_against_its_folder(tmp_path: Path) -> None:
     assert config.sites_for("yna")[0].id == "newsdao"
 
 
+@pytest.mark.parametrize("path", sorted(Path(__file__).parents[1].glob("examples/*/sokbo.toml")))
+def test_every_example_config_is_valid(path: Path) -> None:
+    config = load_config(path)
+    assert config.source and config.site
+
+
 def test_the_demo_config_is_valid() -> None:
     config = load_config(Path(__file__).parents[1] / "examples/demo/sokbo.toml")
     assert [site.id for site in config.site] == ["opensis", "onioninfo", "newsdao", "adskorea"]

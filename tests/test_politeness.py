@@ -1,0 +1,79 @@
+"""Polite and safe crawling: an honest User-Agent, backing off on 429, the development
+cache, and a failed page never forgotten by the next run."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sokbo.middlewares import retry_after_seconds
+from tests.conftest import run_sokbo
+from tests.fixture_server import serve_fixture
+from tests.test_sources_e2e import SITES, expected, posts, write_config
+
+JSONFEED = 'kind = "feed"\nstart_urls = ["{base}/feed.json"]'
+USER_AGENT = "sokbo-test/0.1 (+https://example.invalid/contact)"
+
+
+def test_every_request_names_the_bot_and_its_contact(tmp_path: Path) -> None:
+    with serve_fixture(SITES / "jsonfeed") as server:
+        config = write_config(tmp_path, server.base_url, JSONFEED)
+        assert run_sokbo("--config", str(config), "crawl", cwd=tmp_path).returncode == 0
+        agents = {record.headers.get("User-Agent") for record in server.log}
+    assert agents == {USER_AGENT}
+
+
+def test_cache_replays_a_crawl_without_touching_the_site(tmp_path: Path) -> None:
+    with serve_fixture(SITES / "jsonfeed") as server:
+        config = write_config(tmp_path, server.base_url, JSONFEED)
+        first = run_sokbo("--config", str(config), "crawl", "--cache", cwd=tmp_path)
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert (tmp_path / "data/httpcache").is_dir()
+        # Forget everything but the cache, as a developer iterating on extraction would.
+        for path in (tmp_path / "data").glob("sokbo.db*"):
+            path.unlink()
+        shutil.rmtree(tmp_path / "sites")
+        server.clear()
+        second = run_sokbo("--config", str(config), "crawl", "--cache", cwd=tmp_path)
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert server.log == []
+    assert set(posts(tmp_path)) == set(expected("jsonfeed")["articles"])
+
+
+def test_a_429_slows_down_retries_and_is_not_forgotten(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "jsonfeed", site)
+    busy = expected("jsonfeed")["articles"][0]
+    (site / "_site.toml").write_text(
+        f'[paths."{busy}"]\nstatus = 429\nheaders = {{ "Retry-After" = "1" }}\n', "utf-8"
+    )
+    run = tmp_path / "run"
+    with serve_fixture(site) as server:
+        config = write_config(run, server.base_url, JSONFEED)
+        first = run_sokbo("--config", str(config), "crawl", cwd=run)
+        busy_requests = [r for r in server.log if r.path == busy]
+        assert len(busy_requests) == 3  # the first try and Scrapy's two retries
+        assert first.returncode == 1, "a page that could not be fetched is a failed run"
+        assert "failed pages     1 (tried again on the next run)" in first.stdout
+        assert "waiting" in first.stderr and "429" in first.stderr
+        assert len(posts(run)) == 2
+
+        # The next run must not take the feed's 304 for "all done": the busy page is
+        # tried again, and once the site answers, it is published.
+        (site / "_site.toml").unlink()
+        server.reload()
+        server.clear()
+        second = run_sokbo("--config", str(config), "crawl", cwd=run)
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert [r.path for r in server.log if r.path != "/robots.txt"] == ["/feed.json", busy]
+    assert set(posts(run)) == set(expected("jsonfeed")["articles"])
+
+
+def test_retry_after_reads_seconds_and_dates() -> None:
+    now = datetime(2026, 11, 22, 0, 0, 0, tzinfo=UTC)
+    assert retry_after_seconds(b"120", now) == 120.0
+    assert retry_after_seconds(b"Sun, 22 Nov 2026 00:00:30 GMT", now) == 30.0
+    assert retry_after_seconds(b"Sat, 21 Nov 2026 23:00:00 GMT", now) == 0.0
+    assert retry_after_seconds(b"soon", now) is None
+    assert retry_after_seconds(None, now) is None
