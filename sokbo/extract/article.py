@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from datetime import datetime, tzinfo
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import lxml.html
 from lxml.cssselect import CSSSelector
@@ -15,6 +15,7 @@ from sokbo.extract.presets import Preset
 from sokbo.extract.text import html_to_text, squash, summarize
 from sokbo.htmltree import drop_element, inner_html
 from sokbo.models import Article, Page
+from sokbo.urls import http_url
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 # Tistory and many Korean blogs append the blog's name to <title>.
@@ -180,13 +181,6 @@ def _aware(value: datetime | None, timezone: tzinfo) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone)
 
 
-def _http_url(value: str | None, base: str) -> str | None:
-    if not value:
-        return None
-    absolute = urljoin(base, value.strip())
-    return absolute if urlsplit(absolute).scheme in ("http", "https") else None
-
-
 def _image(
     meta: dict[str, str], root: lxml.html.HtmlElement, preset: Preset, body: str, base: str
 ) -> str | None:
@@ -196,7 +190,7 @@ def _image(
         _first_attr(root, preset.image, "src"),
     ]
     for candidate in candidates:
-        url = _http_url(candidate, base)
+        url = http_url(candidate, base)
         if url:
             return url
     if "<img" not in body:
@@ -206,7 +200,7 @@ def _image(
         # Tracking pixels hide in <noscript> or come sized 1x1; neither is a lead image.
         if any(a.tag in _NOT_CONTENT for a in img.iterancestors()) or _tiny(img):
             continue
-        url = _http_url(img.get("src"), base)
+        url = http_url(img.get("src"), base)
         if url:
             return url
     return None
@@ -228,7 +222,7 @@ def _canonical(root: lxml.html.HtmlElement, base: str) -> str:
     """
     url = base
     for link in root.xpath("//link[@rel='canonical'][@href]"):
-        candidate = _http_url(link.get("href"), base)
+        candidate = http_url(link.get("href"), base)
         if candidate and urlsplit(candidate).netloc == urlsplit(base).netloc:
             url = candidate
         break

@@ -9,9 +9,11 @@ answer checked with `looks_like_feed` before it is parsed.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urldefrag, urljoin, urlsplit
+from urllib.parse import parse_qs, urldefrag, urlsplit
 
 from lxml import etree
+
+from sokbo.urls import http_url
 
 FEED_TYPES = frozenset(
     {
@@ -40,21 +42,10 @@ _COMMENT_WORDS = ("comment", "댓글")
 SNIFF_BYTES = 2048
 
 
-def _http(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # e.g. a malformed IPv6 host
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
 def _absolute(base: str, href: str) -> str | None:
     """`href` resolved against `base`, without a fragment, if it is http(s)."""
-    try:
-        url = urldefrag(urljoin(base, href)).url
-    except ValueError:  # e.g. a malformed IPv6 host
-        return None
-    return url if _http(url) else None
+    url = http_url(href, base)
+    return urldefrag(url).url if url else None
 
 
 def _parse_html(html: str) -> etree._Element | None:

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 from sokbo.models import FeedHint
+from sokbo.urls import http_url
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -41,15 +41,7 @@ def _string(value: Any) -> str | None:
 
 def _http_url(value: Any, base: str | None) -> str | None:
     """`value` as an absolute http(s) URL; relative values resolve only when `base` is given."""
-    text = _string(value)
-    if not text or not text.strip():
-        return None
-    absolute = urljoin(base, text.strip()) if base is not None else text.strip()
-    try:
-        parts = urlsplit(absolute)
-    except ValueError:  # e.g. a malformed IPv6 host
-        return None
-    return absolute if parts.scheme in ("http", "https") and parts.netloc else None
+    return http_url(_string(value), base)
 
 
 def _when(value: Any) -> datetime | None:

@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Literal
-from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
+
+from sokbo.encoding import decode_xml, utf8_xml
+from sokbo.urls import http_url
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit, uncompressed
 NEWS_NAMESPACE = "http://www.google.com/schemas/sitemap-news/0.9"
 
 _GZIP_MAGIC = b"\x1f\x8b"
-_UTF8_BOM = b"\xef\xbb\xbf"
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(frozen=True)
@@ -75,41 +75,6 @@ def _gunzip(body: bytes) -> bytes:
     return bytes(out)
 
 
-_DECLARATION = re.compile(r"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
-# EUC-KR labels (WHATWG's list, and Windows' names): decoded as CP949, the superset
-# browsers use, since libxml2's EUC-KR lacks the CP949-only syllables (똠, 햏, ...).
-_KOREAN_LABELS = frozenset(
-    {
-        "euc-kr",
-        "euckr",
-        "cseuckr",
-        "csksc56011987",
-        "iso-ir-149",
-        "korean",
-        "ks_c_5601-1987",
-        "ks_c_5601-1989",
-        "ksc5601",
-        "ksc_5601",
-        "windows-949",
-        "x-windows-949",
-        "cp949",
-        "ms949",
-        "uhc",
-    }
-)
-
-
-def _korean_to_utf8(body: bytes) -> bytes:
-    """An XML document declared as EUC-KR, as UTF-8 with the declaration rewritten."""
-    head = body[:200].decode("ascii", "replace")
-    match = _DECLARATION.match(head)
-    if match is None or match.group(1).lower() not in _KOREAN_LABELS:
-        return body
-    text = body.decode("cp949", "replace")
-    start, end = match.span(1)
-    return (text[:start] + "UTF-8" + text[end:]).encode("utf-8")
-
-
 # --- values ---------------------------------------------------------------------------
 
 _W3C = re.compile(
@@ -151,25 +116,9 @@ def parse_date(value: str | None) -> datetime | None:
     return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
 
 
-def _http(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # e.g. a malformed IPv6 host
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
 def _loc(value: str | None, base: str) -> str | None:
     """An absolute http(s) URL: trimmed, resolved against `base` only if relative."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    try:
-        relative = not urlsplit(text).scheme
-    except ValueError:
-        return None
-    absolute = urljoin(base, text) if relative else text
-    return absolute if _http(absolute) else None
+    return http_url(value, base)
 
 
 # --- XML ------------------------------------------------------------------------------
@@ -248,15 +197,11 @@ _REFUSED = frozenset({"ERR_RESOURCE_LIMIT", "ERR_ENTITY_LOOP"})
 
 
 def _escape_ampersands(body: bytes) -> bytes:
-    if body.startswith(_UTF16_BOMS):
-        return body
     return _BARE_AMPERSAND.sub(lambda m: m[0] if m[0].startswith(b"<") else b"&amp;", body)
 
 
 def _last_entry_cut(body: bytes, entry: str) -> bool:
     """Whether a `<loc>` follows the last complete entry: that entry was cut short."""
-    if body.startswith(_UTF16_BOMS):
-        return False
     prefix = rb"(?:[A-Za-z_][\w.-]*:)?"
     tail = body[-65536:]
     ends = list(re.finditer(rb"</" + prefix + entry.encode() + rb"\s*>", tail))
@@ -285,7 +230,6 @@ def _read_xml(body: bytes) -> tuple[etree._Element, bool]:
 
 
 def _parse_xml(body: bytes, url: str) -> Sitemap:
-    body = _korean_to_utf8(body)
     root, well_formed = _read_xml(body)
     name = _local(root)
     if name == "urlset":
@@ -312,7 +256,7 @@ def _parse_text(body: bytes) -> Sitemap:
     """One absolute URL per line (relative lines would make any text a URL list)."""
     lines = body.decode("utf-8-sig", "replace").splitlines()
     urls = [line.strip() for line in lines if line.strip() and len(line.split()) == 1]
-    entries = [SitemapEntry(url, None) for url in urls if _http(url)]
+    entries = [SitemapEntry(url, None) for url in urls if http_url(url)]
     if not entries:
         raise SitemapError("not a sitemap: neither XML nor a list of http(s) URLs")
     return Sitemap("urlset", entries)
@@ -328,9 +272,9 @@ def parse_sitemap(body: bytes, url: str) -> Sitemap:
         body = _gunzip(body)
     if len(body) > MAX_SITEMAP_BYTES:
         raise _too_big()
-    if body.startswith(_UTF16_BOMS):
-        return _parse_xml(body, url)
-    body = body.removeprefix(_UTF8_BOM).lstrip()
+    # Decoded by sokbo, not libxml2: its EUC-KR lacks the syllables CP949 adds (똠, 햏),
+    # and a declaration may lie. The document reaches lxml as UTF-8.
+    body = utf8_xml(decode_xml(body)).lstrip()
     if not body:
         raise SitemapError("not a sitemap: empty document")
     if body.startswith(b"<"):
