@@ -178,3 +178,19 @@ links.max_depth = 1"""
     assert "dropped          0" in result.stdout
     found = set(posts(tmp_path))
     assert len(found) >= 4 and found <= set(expected("wordpress-listing")["articles"])
+
+
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CASES if c.site in ("wordpress-listing", "euckr-news")],
+    ids=lambda c: c.site,
+)
+def test_scrapy_crawl_by_hand_runs_every_kind(case: Case, tmp_path: Path) -> None:
+    from tests.test_scrapy_cli import SETTINGS, assert_crawl_ok, run_scrapy
+
+    kind = case.source.split('"')[1]
+    with serve_fixture(SITES / case.site) as server:
+        write_config(tmp_path, server.base_url, case.source)
+        result = run_scrapy("crawl", kind, "-a", "source=src", cwd=tmp_path, env=SETTINGS)
+    assert_crawl_ok(result)
+    assert set(posts(tmp_path)) == set(expected(case.site)["articles"])
