@@ -20,6 +20,10 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
     """Totals over every source crawled, the reasons items were dropped, where files are."""
     stats = list(runs.values())
     dropped, skipped = _by_reason(stats, _DROPPED), _by_reason(stats, _SKIPPED)
+    # Scrapy's offsite filter drops redirects and links to other hosts without an errback.
+    offsite = _count(stats, "offsite/filtered")
+    if offsite:
+        skipped["outside allowed_domains (a link or redirect)"] += offsite
     written, unchanged = (
         _count(stats, "sokbo/posts/written"),
         _count(stats, "sokbo/posts/unchanged"),

@@ -77,3 +77,24 @@ def test_retry_after_reads_seconds_and_dates() -> None:
     assert retry_after_seconds(b"Sat, 21 Nov 2026 23:00:00 GMT", now) == 0.0
     assert retry_after_seconds(b"soon", now) is None
     assert retry_after_seconds(None, now) is None
+
+
+def test_redirects_stay_within_the_allowed_domains(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "jsonfeed", site)
+    moved, target = expected("jsonfeed")["articles"][:2]
+    run = tmp_path / "run"
+    with serve_fixture(site) as server:
+        # The same server under another name: a host the source does not allow.
+        port = server.base_url.rsplit(":", 1)[1]
+        (site / "_site.toml").write_text(
+            f'[paths."{moved}"]\nredirect = "http://localhost:{port}{target}"\n', "utf-8"
+        )
+        server.reload()
+        config = write_config(run, server.base_url, JSONFEED)
+        result = run_sokbo("--config", str(config), "crawl", cwd=run)
+        hosts = {record.headers.get("Host") for record in server.log}
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert hosts == {f"127.0.0.1:{port}"}
+    assert "1  outside allowed_domains (a link or redirect)" in result.stdout
+    assert moved not in posts(run)
