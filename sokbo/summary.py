@@ -50,9 +50,17 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
         f"  dropped          {sum(dropped.values())}",
     ]
     lines += [f"    {count:>4}  {reason}" for reason, count in sorted(dropped.items())]
-    undecodable = _count(stats, "sokbo/decode_errors/pages")
+    undecodable = {
+        name: int(one.get("sokbo/decode_errors/pages", 0))
+        for name, one in runs.items()
+        if one.get("sokbo/decode_errors/pages")
+    }
     if undecodable:
-        lines.append(f"  decoding         {undecodable} pages with undecodable characters")
+        per_source = ", ".join(f"{name}: {count}" for name, count in undecodable.items())
+        lines.append(
+            f"  decoding         {sum(undecodable.values())} pages with undecodable "
+            f"characters ({per_source})"
+        )
     failed = _count(stats, "sokbo/page_errors")
     if failed:
         lines.append(f"  failed pages     {failed} (tried again on the next run)")

@@ -5,6 +5,7 @@ source makes only conditional requests and writes nothing."""
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,24 @@ def test_scrapy_crawl_by_hand_runs_every_kind(case: Case, tmp_path: Path) -> Non
         result = run_scrapy("crawl", kind, "-a", "source=src", cwd=tmp_path, env=SETTINGS)
     assert_crawl_ok(result)
     assert set(posts(tmp_path)) == set(expected(case.site)["articles"])
+
+
+def test_undecodable_bytes_are_logged_and_counted(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "euckr-news", site)
+    page = site / "news/articleView.html@idxno=1002"  # no declaration: detection decides
+    data = page.read_bytes()
+    cut = data.index(b"</title>")
+    page.write_bytes(data[:cut] + b"\xff\xfe\xff" + data[cut:])  # bytes no Korean codec has
+    run = tmp_path / "run"
+    source = next(case for case in CASES if case.site == "euckr-news").source
+    with serve_fixture(site) as server:
+        config = write_config(run, server.base_url, source)
+        result = run_sokbo("--config", str(config), "crawl", cwd=run)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "decoding         1 pages with undecodable characters (src: 1)" in result.stdout
+    assert "articleView.html?idxno=1002: 3 characters could not be decoded" in result.stderr
+    # The rest of the page still reads as Hangul.
+    want = expected("euckr-news")
+    path = "/news/articleView.html?idxno=1002"
+    assert want["snippets"][path] in posts(run)[path].content
