@@ -31,5 +31,11 @@ typecheck: $(STAMP)
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest
 
+# Extraction quality and speed against peers measured in the same run (not part of `make test`).
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@set -e; for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
+
 clean:
 	rm -rf $(VENV) examples/demo/data examples/demo/sites .pytest_cache .mypy_cache .ruff_cache

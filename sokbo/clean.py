@@ -102,6 +102,24 @@ ALLOWED_ATTRIBUTES: Mapping[str, frozenset[str]] = MappingProxyType(
     }
 )
 
+# Lazy loaders keep the real image in one of these while `src` holds a placeholder (a
+# blank GIF, a data: URI or nothing) until a script swaps them, which never happens in a
+# feed reader or a Jekyll page.
+LAZY_SRC_ATTRIBUTES: tuple[str, ...] = (
+    "data-src",
+    "data-lazy-src",
+    "data-original",
+    "data-lazy",
+    "data-url",
+    "data-echo",
+    "data-actualsrc",
+)
+# A `src` that only reserves the image's place.
+PLACEHOLDER_SRC = re.compile(
+    r"^data:|(?:blank|spacer|pixel|transparent|grey|gray|loading|lazy|placeholder)[\w-]*\.(?:gif|png|svg)",
+    re.IGNORECASE,
+)
+
 URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
 URL_ATTRIBUTES: tuple[str, ...] = ("href", "src")
 
@@ -227,6 +245,7 @@ def _prepass(fragment: str, base_url: str) -> str:
             # Unwrap now rather than leave it to nh3, so that emptiness above is
             # judged on the tree nh3 will keep (cleaning twice == cleaning once).
             _unwrap(el)
+    _resolve_lazy_images(root)
     _absolutise_links(root, base_url)
     return inner_html(root)
 
@@ -255,6 +274,44 @@ def _inside_dropped(node: _Element, root: _Element) -> bool:
 def _is_empty(el: _Element) -> bool:
     """No child elements and only HTML whitespace (U+00A0 counts as content)."""
     return len(el) == 0 and not (el.text or "").strip(HTML_WS)
+
+
+def _resolve_lazy_images(root: _Element) -> None:
+    """Give every image its real `src`; drop images that are only placeholders or pixels."""
+    for img in list(root.iter("img")):
+        src = (img.get("src") or "").strip(HTML_WS)
+        if not src or PLACEHOLDER_SRC.search(src):
+            real = next(
+                (v.strip(HTML_WS) for a in LAZY_SRC_ATTRIBUTES if (v := img.get(a) or "").strip()),
+                None,
+            )
+            src = real or _largest_candidate(img.get("data-srcset") or img.get("srcset") or "")
+            if src:
+                img.set("src", src)
+        if not src or PLACEHOLDER_SRC.search(src) or _is_pixel(img):
+            drop_element(img)
+
+
+def _largest_candidate(srcset: str) -> str:
+    """The widest (or densest) URL of a srcset; "" when there is none."""
+    best, best_size = "", -1.0
+    for candidate in srcset.split(","):
+        parts = candidate.split()
+        if not parts:
+            continue
+        descriptor = parts[1] if len(parts) > 1 else "1x"
+        try:
+            size = float(descriptor[:-1]) if descriptor[-1] in "wx" else 0.0
+        except ValueError:
+            size = 0.0
+        if size > best_size:
+            best, best_size = parts[0], size
+    return best
+
+
+def _is_pixel(img: _Element) -> bool:
+    sizes = [(img.get(name) or "").strip() for name in ("width", "height")]
+    return any(size.isdigit() and int(size) <= 2 for size in sizes)
 
 
 def _absolutise_links(root: _Element, base_url: str) -> None:

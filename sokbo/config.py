@@ -22,7 +22,6 @@ from pydantic import (
 )
 
 DEFAULT_CONFIG = "sokbo.toml"
-PRESETS = ("tistory", "generic")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _INTERVAL = re.compile(r"^(?:every\s+)?((?:\d+[smhd]\s*)+)$")
 _INTERVAL_PART = re.compile(r"(\d+)([smhd])")
@@ -162,6 +161,7 @@ class Selectors(Strict):
     body: list[Css] = []
     title: list[Css] = []
     date: list[Css] = []
+    author: list[Css] = []
     image: list[Css] = []
     drop: list[Css] = []
 
@@ -188,7 +188,9 @@ class SourceConfig(Strict):
     language: str = "ko"
     timezone: TimeZone = "Asia/Seoul"
     encoding: str | None = None
-    preset: Literal["tistory", "generic"] = "generic"
+    preset: Literal["tistory", "wordpress", "blogger", "naver_blog", "kr_news", "generic"] = (
+        "generic"
+    )
     selectors: Selectors = Selectors()
     max_age: Duration | None = None
     recheck_after: Duration = timedelta(hours=6)

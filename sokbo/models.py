@@ -66,6 +66,11 @@ class Article:
     modified: datetime | None = None
     categories: tuple[str, ...] = ()
     language: str | None = None
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    # Where each field came from ("og:title", "json-ld:NewsArticle.datePublished", ...),
+    # for debugging a source and for extraction health figures.
+    evidence: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     # Provenance, not content: the URL requested and the discovery fingerprint, so the
     # store can tell the next crawl this page needs no new fetch.
     fetched_url: str = field(default="", compare=False)
@@ -79,6 +84,8 @@ class Article:
             "body_html": self.body_html,
             "image": self.image,
             "categories": list(self.categories),
+            "authors": list(self.authors),
+            "tags": list(self.tags),
             # The instant, not its spelling: the same time in another zone is no change.
             "published": self.published.astimezone(UTC).isoformat(),
         }

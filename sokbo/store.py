@@ -25,9 +25,10 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
 )
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
 
 from sokbo.incremental import FetchRecord
@@ -70,6 +71,9 @@ articles = Table(
     Column("image", Text),
     Column("categories", JSON, nullable=False),
     Column("language", Text),  # a BCP 47 tag from the config, of any length
+    Column("authors", JSON),
+    Column("tags", JSON),
+    Column("evidence", JSON),
     Column("published", UTCDateTime, nullable=False, index=True),
     Column("modified", UTCDateTime),
     Column("content_hash", String(64), nullable=False),
@@ -162,6 +166,7 @@ class Store:
             elif self.engine.dialect.name == "sqlite":  # take the write lock up front
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             metadata.create_all(conn)
+            _add_missing_columns(conn)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -321,6 +326,18 @@ class Store:
             )
 
 
+def _add_missing_columns(conn: Connection) -> None:
+    """Bring a store made by an older sokbo up to date: add the (nullable) columns it
+    lacks. create_all makes missing tables but never alters existing ones."""
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+
+
 def _require_aware(*values: datetime | None) -> None:
     # Checked before any SQL: SQLAlchemy would wrap the type's own ValueError in a
     # StatementError, and an aware-only store must refuse with a plain ValueError.
@@ -338,6 +355,9 @@ def _values(article: Article) -> dict[str, Any]:
         "image": article.image,
         "categories": list(article.categories),
         "language": article.language,
+        "authors": list(article.authors),
+        "tags": list(article.tags),
+        "evidence": dict(article.evidence),
         "published": article.published,
         "modified": article.modified,
     }
@@ -355,5 +375,8 @@ def _stored(row: Any, status: str) -> StoredArticle:
         modified=row["modified"],
         categories=tuple(row["categories"]),
         language=row["language"],
+        authors=tuple(row["authors"] or ()),
+        tags=tuple(row["tags"] or ()),
+        evidence=tuple((row["evidence"] or {}).items()),
     )
     return StoredArticle(row["id"], article, row["slug"], row["published"], status)

@@ -26,6 +26,7 @@ from twisted.python.failure import Failure
 
 from sokbo.config import Config, ConfigError, SourceConfig, load_config
 from sokbo.encoding import Decoded, decode_html
+from sokbo.extract.discovery import article_page_url
 from sokbo.incremental import fetch_reason, too_old
 from sokbo.models import FeedHint, Page
 from sokbo.settings import apply_crawl_config
@@ -192,7 +193,7 @@ class SourceSpider(scrapy.Spider):
                 continue
             self.stats.inc_value(f"sokbo/fetch/{reason}")
             yield scrapy.Request(
-                candidate.url,
+                article_page_url(candidate.url),
                 callback=self.parse_page,
                 errback=self.page_failed,
                 cb_kwargs={"hint": candidate.hint},

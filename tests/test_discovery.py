@@ -336,3 +336,25 @@ def test_known_platform_feeds(url: str, feed: str) -> None:
 )
 def test_other_urls_have_no_known_feed(url: str) -> None:
     assert known_feed_url(url) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://blog.naver.com/newsroom/223456789012?fromRss=true&trackingCode=rss",
+            "https://blog.naver.com/PostView.naver?blogId=newsroom&logNo=223456789012",
+        ),
+        (
+            "https://m.blog.naver.com/newsroom/223456789012",
+            "https://blog.naver.com/PostView.naver?blogId=newsroom&logNo=223456789012",
+        ),
+        ("https://blog.naver.com/newsroom", "https://blog.naver.com/newsroom"),
+        ("https://example.tistory.com/12", "https://example.tistory.com/12"),
+        ("http://[::1", "http://[::1"),
+    ],
+)
+def test_article_page_url_unframes_naver_blog_posts(url: str, expected: str) -> None:
+    from sokbo.extract.discovery import article_page_url
+
+    assert article_page_url(url) == expected

@@ -1,4 +1,10 @@
-"""Pure extraction: a fetched page (plus the feed's hints) becomes an Article."""
+"""Pure extraction: a fetched page (plus the feed's hints) becomes an Article.
+
+Evidence is taken in this order, field by field: the source's own selectors, then the
+platform preset's, then what any page says about itself (JSON-LD, Open Graph, meta tags,
+`<time>`, Korean date lines) and the generic extractor for the body, then what the feed
+said. Each field records where it came from in `Article.evidence`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,8 @@ import lxml.html
 from lxml.cssselect import CSSSelector
 from lxml.etree import ParserError
 
+from sokbo.extract import metadata
+from sokbo.extract.generic import extract_main
 from sokbo.extract.presets import Preset
 from sokbo.extract.text import html_to_text, squash, summarize
 from sokbo.htmltree import drop_element, inner_html
@@ -18,9 +26,6 @@ from sokbo.models import Article, Page
 from sokbo.urls import http_url
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
-# Tistory and many Korean blogs append the blog's name to <title>.
-_TITLE_SUFFIX = re.compile(r"\s+(?:::|\||-|–|—)\s+[^:|]+$")
-_NOT_CONTENT = {"noscript", "script", "template", "iframe", "object"}
 
 
 class ExtractError(ValueError):
@@ -28,53 +33,80 @@ class ExtractError(ValueError):
 
 
 def parse_article(page: Page, preset: Preset, timezone: tzinfo, language: str | None) -> Article:
-    """Find title, body, excerpt, image, date and canonical URL of one article page.
+    """Title, body, excerpt, dates, authors, image, tags and canonical URL of one page.
 
-    Page metadata (Open Graph, article:*) is preferred to what the feed said, because
-    feeds truncate and lag behind edits; the feed fills what the page lacks.
+    Page metadata is preferred to what the feed said, because feeds truncate and lag
+    behind edits; the feed fills what the page lacks. `page.fetched_at` stands in for
+    "now" (year-less Korean dates) and, last of all, for the publication time.
     """
     root = _parse(page.html)
     base = page.final_url
-    meta = _meta(root)
+    info = metadata.read_page(root)
     hint = page.hint
+    evidence: dict[str, str] = {}
 
     if hint.speculative:
-        _require_article_page(root, meta)
-    body = _body_html(root, preset)
-    if body is None:
-        if not hint.content_html:
-            raise ExtractError("no article body found")
-        body = hint.content_html
+        _require_article_page(root, info.meta)
 
-    title = squash(meta.get("og:title") or _first_text(root, preset.title) or "")
-    title = title or _page_title(root) or squash(hint.title or "")
+    # Metadata first: the generic extractor below may rework the tree.
+    found_title = metadata.title(root, info, preset.title)
+    title = found_title.value if found_title else squash(hint.title or "")
+    evidence["title"] = found_title.source if found_title else "feed"
     if not title:
         raise ExtractError("no title found")
 
-    excerpt = squash(meta.get("og:description") or meta.get("description") or "")
-    excerpt = (
-        excerpt or summarize(html_to_text(hint.summary or "")) or summarize(html_to_text(body))
-    )
+    published, modified = metadata.dates(root, info, timezone, page.fetched_at, preset.date)
+    found_authors = metadata.authors(root, info, preset.author)
+    found_language = metadata.language(root, info)
+    found_tags = metadata.keywords(root, info)
+    description = squash(info.meta.get("og:description") or info.meta.get("description") or "")
+    image_selected = _selected_image(root, preset, base)
+    canonical = _canonical(root, base)
 
-    published = (
-        _date(meta.get("article:published_time"), timezone)
-        or _aware(hint.published, timezone)
-        or _date(_first_attr(root, preset.date, "datetime"), timezone)
-        or page.fetched_at
-    )
-    modified = _date(meta.get("article:modified_time"), timezone) or _aware(hint.updated, timezone)
+    body, evidence["body"] = _body(root, preset, base, hint.content_html)
+
+    if image_selected:
+        image: str | None = image_selected
+        evidence["image"] = "preset:image"
+    else:
+        found_image = metadata.lead_image(root, info, base, body)
+        image = found_image.value if found_image else None
+        if found_image:
+            evidence["image"] = found_image.source
+
+    if description:
+        excerpt, evidence["excerpt"] = description, "meta:description"
+    elif hint.summary and (summary := summarize(html_to_text(hint.summary))):
+        excerpt, evidence["excerpt"] = summary, "feed"
+    else:
+        excerpt, evidence["excerpt"] = summarize(html_to_text(body)), "body"
+
+    when = published.value if published else _aware(hint.published, timezone)
+    evidence["published"] = published.source if published else "feed" if when else "crawl time"
+    if modified:
+        evidence["modified"] = modified.source
+    for name, found in (
+        ("authors", found_authors),
+        ("language", found_language),
+        ("tags", found_tags),
+    ):
+        if found:
+            evidence[name] = found.source
 
     return Article(
-        url=_canonical(root, base),
+        url=canonical,
         source_id=page.source_id,
         title=title,
         excerpt=excerpt,
         body_html=body,
-        published=published,
-        modified=modified,
-        image=_image(meta, root, preset, body, base),
-        categories=hint.categories or tuple(filter(None, [meta.get("article:section")])),
-        language=language,
+        published=when or page.fetched_at,
+        modified=modified.value if modified else _aware(hint.updated, timezone),
+        image=image,
+        categories=hint.categories or tuple(filter(None, [info.meta.get("article:section")])),
+        language=found_language.value if found_language else language,
+        authors=found_authors.value if found_authors else (),
+        tags=found_tags.value if found_tags else (),
+        evidence=tuple(sorted(evidence.items())),
         fetched_url=page.url,
         fingerprint=hint.fingerprint(),
     )
@@ -102,17 +134,6 @@ def _parse(html: str) -> lxml.html.HtmlElement:
         raise ExtractError(f"unparseable HTML: {exc}") from None
 
 
-def _meta(root: lxml.html.HtmlElement) -> dict[str, str]:
-    """`<meta property|name=... content=...>`, first occurrence of each name wins."""
-    found: dict[str, str] = {}
-    for element in root.iter("meta"):
-        key = (element.get("property") or element.get("name") or "").strip().lower()
-        content = element.get("content")
-        if key and content and key not in found:
-            found[key] = content.strip()
-    return found
-
-
 @functools.lru_cache(maxsize=256)
 def _compiled(selector: str) -> CSSSelector:
     return CSSSelector(selector)
@@ -125,53 +146,34 @@ def _css(root: lxml.html.HtmlElement, selector: str) -> list[lxml.html.HtmlEleme
     return [el for el in found if isinstance(el, lxml.html.HtmlElement)]
 
 
-def _select(
-    root: lxml.html.HtmlElement, selectors: tuple[str, ...]
-) -> lxml.html.HtmlElement | None:
-    for selector in selectors:
-        matches = _css(root, selector)
-        if matches:
-            return matches[0]
+def _body(
+    root: lxml.html.HtmlElement, preset: Preset, base: str, feed_html: str | None
+) -> tuple[str, str]:
+    """The article's HTML and where it came from: a selector, the generic extractor, the feed."""
+    for selector in preset.body:
+        for container in _css(root, selector)[:1]:
+            for junk in preset.drop:
+                for element in _css(container, junk):
+                    if element is not container and element.getparent() is not None:
+                        drop_element(element)
+            html = inner_html(container)
+            if html.strip():
+                return html, f"preset:{preset.name} {selector}"
+    generic = extract_main(root, base)
+    if generic:
+        return generic, "generic"
+    if feed_html:
+        return feed_html, "feed"
+    raise ExtractError("no article body found")
+
+
+def _selected_image(root: lxml.html.HtmlElement, preset: Preset, base: str) -> str | None:
+    for selector in preset.image:
+        for element in _css(root, selector)[:1]:
+            url = http_url(element.get("src") or element.get("content"), base)
+            if url:
+                return url
     return None
-
-
-def _first_text(root: lxml.html.HtmlElement, selectors: tuple[str, ...]) -> str | None:
-    element = _select(root, selectors)
-    return element.text_content() if element is not None else None
-
-
-def _first_attr(root: lxml.html.HtmlElement, selectors: tuple[str, ...], attr: str) -> str | None:
-    element = _select(root, selectors)
-    return element.get(attr) if element is not None else None
-
-
-def _body_html(root: lxml.html.HtmlElement, preset: Preset) -> str | None:
-    container = _select(root, preset.body)
-    if container is None:
-        return None
-    for selector in preset.drop:
-        for element in _css(container, selector):
-            if element is not container and element.getparent() is not None:
-                drop_element(element)
-    html = inner_html(container)
-    return html if html.strip() else None
-
-
-def _page_title(root: lxml.html.HtmlElement) -> str:
-    titles = root.xpath("//head/title")
-    if not titles:
-        return ""
-    return _TITLE_SUFFIX.sub("", squash(titles[0].text_content()))
-
-
-def _date(value: str | None, timezone: tzinfo) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return _aware(parsed, timezone)
 
 
 def _aware(value: datetime | None, timezone: tzinfo) -> datetime | None:
@@ -179,39 +181,6 @@ def _aware(value: datetime | None, timezone: tzinfo) -> datetime | None:
     if value is None:
         return None
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone)
-
-
-def _image(
-    meta: dict[str, str], root: lxml.html.HtmlElement, preset: Preset, body: str, base: str
-) -> str | None:
-    candidates = [
-        meta.get("og:image"),
-        meta.get("twitter:image"),
-        _first_attr(root, preset.image, "src"),
-    ]
-    for candidate in candidates:
-        url = http_url(candidate, base)
-        if url:
-            return url
-    if "<img" not in body:
-        return None
-    fragment = lxml.html.fragment_fromstring(body, create_parent="div")
-    for img in fragment.iter("img"):
-        # Tracking pixels hide in <noscript> or come sized 1x1; neither is a lead image.
-        if any(a.tag in _NOT_CONTENT for a in img.iterancestors()) or _tiny(img):
-            continue
-        url = http_url(img.get("src"), base)
-        if url:
-            return url
-    return None
-
-
-def _tiny(img: lxml.html.HtmlElement) -> bool:
-    for attr in ("width", "height"):
-        value = img.get(attr, "").strip().removesuffix("px")
-        if value.isdigit() and int(value) <= 2:
-            return True
-    return False
 
 
 def _canonical(root: lxml.html.HtmlElement, base: str) -> str:

@@ -157,3 +157,24 @@ def known_feed_url(url: str) -> str | None:
     if domain == "tistory.com" and re.fullmatch(r"[a-z0-9-]+", name) and name not in ("www", "m"):
         return f"https://{name}.tistory.com/rss"
     return None
+
+
+_NAVER_POST_PATH = re.compile(r"/([A-Za-z0-9_-]+)/(\d+)/?")
+
+
+def article_page_url(url: str) -> str:
+    """The URL that holds an article's content, where a platform frames it elsewhere.
+
+    A Naver Blog post (`blog.naver.com/<id>/<logNo>`, as its feed links it) is a frameset
+    around `PostView.naver?blogId=<id>&logNo=<logNo>`; every other URL is itself.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if (parts.hostname or "").lower() in ("blog.naver.com", "m.blog.naver.com"):
+        match = _NAVER_POST_PATH.fullmatch(parts.path)
+        if match:
+            blog_id, log_no = match.groups()
+            return f"https://blog.naver.com/PostView.naver?blogId={blog_id}&logNo={log_no}"
+    return url

@@ -1,4 +1,9 @@
-"""Platform presets: where each blog platform keeps its title, body, date and image."""
+"""Platform presets, declared once as data: where each platform keeps its article's parts.
+
+Every field is a tuple of CSS selectors tried in order; the first that matches wins. A
+preset that finds no body hands the page to the generic extractor, so a skin the preset
+does not know degrades to "generic", never to "no article".
+"""
 
 from __future__ import annotations
 
@@ -9,28 +14,32 @@ from sokbo.config import Selectors
 
 @dataclass(frozen=True)
 class Preset:
-    """CSS selectors tried in order; the first that matches wins."""
-
-    body: tuple[str, ...]
+    name: str
+    body: tuple[str, ...] = ()
     title: tuple[str, ...] = ()
     date: tuple[str, ...] = ()
+    author: tuple[str, ...] = ()
     image: tuple[str, ...] = ()
+    # Removed from the body before cleaning: the platform's own widgets inside it.
     drop: tuple[str, ...] = ()
 
     def with_overrides(self, selectors: Selectors) -> Preset:
-        """A source's explicit selectors replace the preset's, field by field."""
+        """A source's explicit selectors come first, field by field; drops add up."""
         return Preset(
-            body=tuple(selectors.body) or self.body,
-            title=tuple(selectors.title) or self.title,
-            date=tuple(selectors.date) or self.date,
-            image=tuple(selectors.image) or self.image,
+            name=self.name,
+            body=tuple(selectors.body) + self.body,
+            title=tuple(selectors.title) + self.title,
+            date=tuple(selectors.date) + self.date,
+            author=tuple(selectors.author) + self.author,
+            image=tuple(selectors.image) + self.image,
             drop=self.drop + tuple(selectors.drop),
         )
 
 
-# Tistory keeps the editor's output in `.tt_article_useless_p_margin.contents_style`
-# in current skins; older and third-party skins use the others, newest first.
+# Tistory: the editor's output is `.tt_article_useless_p_margin.contents_style` in current
+# skins; older and third-party skins (Odyssey, Poster, #2, Book Club...) use the others.
 TISTORY = Preset(
+    name="tistory",
     body=(
         ".tt_article_useless_p_margin",
         ".contents_style",
@@ -38,11 +47,12 @@ TISTORY = Preset(
         ".article_view",
         ".area_view .article",
         ".entry-content",
-        ".article",
+        ".article-view",
+        "#content .entry .article",
     ),
-    title=(".area_title h1", ".hgroup h1", "h1.tit_post", ".titleWrap h2"),
-    date=(".info_post .date", ".meta .date", "span.date"),
-    # Tistory places these inside the article view in many skins.
+    title=(".area_title h1", ".hgroup h1", "h1.tit_post", ".titleWrap h2", ".entry-header h1"),
+    date=(".info_post .date", ".meta .date", "span.date", ".txt_date", "time[datetime]"),
+    author=(".info_post .author", ".meta .author", ".by_name"),
     drop=(
         ".another_category",
         ".container_postbtn",
@@ -52,19 +62,71 @@ TISTORY = Preset(
     ),
 )
 
-GENERIC = Preset(
-    body=(
-        "[itemprop='articleBody']",
-        "article .entry-content",
-        ".entry-content",
-        ".post-content",
-        ".article-body",
-        "#articleBody",
-        "article",
-        "main",
+WORDPRESS = Preset(
+    name="wordpress",
+    body=(".entry-content", ".post-content", "article .entry", ".single-post .content"),
+    title=("h1.entry-title", ".entry-header h1", "h1.post-title"),
+    date=("time.entry-date[datetime]", ".posted-on time", "time[datetime]"),
+    author=(".author.vcard .fn", ".byline .author", "a[rel=author]", ".entry-author-name"),
+    drop=(
+        ".sharedaddy",
+        ".jp-relatedposts",
+        ".addtoany_share_save_container",
+        ".post-navigation",
+        ".wp-block-buttons",
+        ".yarpp-related",
     ),
-    title=("h1",),
-    date=("time[datetime]",),
 )
 
-PRESETS: dict[str, Preset] = {"tistory": TISTORY, "generic": GENERIC}
+BLOGGER = Preset(
+    name="blogger",
+    body=(".post-body", "[itemprop=articleBody]", ".entry-content"),
+    title=("h3.post-title", ".post-title", "h1.entry-title"),
+    date=("time.published[datetime]", "abbr.published[title]", ".date-header span"),
+    author=(".post-author .fn", ".post-author-name", ".g-profile"),
+    drop=(".post-share-buttons", ".post-footer", ".blog-pager"),
+)
+
+# Naver Blog: SmartEditor ONE (`se-main-container`) and the older editor (#postViewArea).
+# The blog's post pages are frames; spiders fetch the PostView.naver page they show.
+NAVER_BLOG = Preset(
+    name="naver_blog",
+    body=(".se-main-container", "#postViewArea", ".post-view", "#post-view"),
+    title=(".se-title-text", ".se_title .se_textarea", ".pcol1 .htitle"),
+    date=(".se_publishDate", ".blog2_container .se_publishDate", "p.date", ".date"),
+    author=(".nick .link", ".blog2_container .nick", ".writer .nick"),
+    drop=(".se-oglink", ".post_footer_contents", ".wrap_postcomment"),
+)
+
+# The article-view-content-div family (ND Soft and similar CMSs behind many Korean
+# regional papers), and the ids other Korean CMSs give their article body.
+KR_NEWS = Preset(
+    name="kr_news",
+    body=(
+        "#article-view-content-div",
+        "[itemprop=articleBody]",
+        "#articleBody",
+        "#article_body",
+        ".article-body",
+        ".article_txt",
+        "#news_body_area",
+        "#articletxt",
+    ),
+    title=(".article-head-title", ".article-header h1", "h3.heading", ".view-top h1"),
+    date=(".infomation li", ".info-text li", ".article-info .date", ".byline .date"),
+    author=(".infomation li .icon-user-o", ".info-text .writer", ".byline .writer", ".writer"),
+    drop=(
+        ".article-copy",
+        ".article-relation",
+        ".view-editors",
+        ".article-byline",
+        ".view-copyright",
+    ),
+)
+
+# No selectors: JSON-LD, meta tags and the generic extractor do all the work.
+GENERIC = Preset(name="generic", body=("[itemprop='articleBody']",))
+
+PRESETS: dict[str, Preset] = {
+    preset.name: preset for preset in (TISTORY, WORDPRESS, BLOGGER, NAVER_BLOG, KR_NEWS, GENERIC)
+}

@@ -1,0 +1,137 @@
+"""The article's headline, without the site's name around it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import lxml.html
+
+from sokbo.extract import jsonld
+from sokbo.extract.pagemeta import Found, PageMeta, brands, css, in_article, loose, visible_text
+from sokbo.extract.text import squash
+
+# Separators between a headline and the site's name; a hyphen or colon only with spaces
+# around it, because headlines use both ("K-pop", "속보: ...").
+_SEPARATOR = r"(?:\s*(?:\||::|｜|»|«|›|‹)\s*|\s+(?:-|–|—|:|·|•|/|~)\s+)"
+_SEPARATOR_CHARS = " |:-–—·•/~»«›‹｜"
+# Without a known site name only <title> is trimmed, and only of a short tail.
+_STRONG_SUFFIX = re.compile(r"\s+(?:\||::|｜|–|—)\s+(?P<tail>[^|｜]{1,30})$")
+_HYPHEN_SUFFIX = re.compile(r"\s+-\s+(?P<tail>[^-]{1,25})$")
+_MEDIA_WORD = re.compile(
+    r"(?:뉴스|일보|신문|경제|방송|블로그|타임즈|타임스|저널|미디어|닷컴|투데이)$"
+)
+_DOMAIN = re.compile(r"\b[\w-]+\.(?:com|net|org|kr|co\.kr|io|news|tv)\b", re.IGNORECASE)
+_BRAND_MARK = re.compile(r"logo|brand|site[-_]?(?:title|name)|masthead|gnb|navbar", re.I)
+
+
+def title(
+    root: lxml.html.HtmlElement, page: PageMeta, selectors: Sequence[str] = ()
+) -> Found[str] | None:
+    """The headline, without the site's name around it.
+
+    Order: explicit selectors, og:title, JSON-LD headline, twitter:title, the article's
+    `<h1>` (not the one around the site's logo), `<title>`. A site-name prefix or suffix
+    is cut when the site's name is known (og:site_name, application-name, JSON-LD
+    publisher) or when the page's own `<h1>` or headline shows where the headline ends;
+    otherwise only `<title>` loses a short, brand-like tail. "[속보] " always stays.
+    """
+    for selector in selectors:
+        for element in css(root, selector):
+            text = visible_text(element)
+            if text:
+                return Found(text, f"preset:{selector}")
+    names = brands(page)
+    headline = _headline(page)
+    title_element = root.find(".//head/title")
+    if title_element is None:
+        title_element = root.find(".//title")
+    doc_title = visible_text(title_element)
+    h1 = _headline_h1(root, names, [squash(page.meta.get("og:title", "")), doc_title])
+    known = [text for text in (squash(headline[0]) if headline else "", h1) if text]
+    candidates = (
+        (page.meta.get("og:title"), "og:title"),
+        headline or (None, ""),
+        (page.meta.get("twitter:title"), "twitter:title"),
+        (h1, "h1"),
+        (doc_title, "title"),
+    )
+    site = {loose(name) for name in names}
+    for raw, source in candidates:
+        text = squash(raw or "")
+        # Some CMSs put the site's name in og:title on every page.
+        if text and loose(text) not in site:
+            return Found(_trim(text, names, known, generic=source == "title"), source)
+    return None
+
+
+def _headline(page: PageMeta) -> tuple[str, str] | None:
+    for kind, obj in jsonld.articles(page.jsonld):
+        for field in ("headline", "name") if kind != "WebPage" else ("headline",):
+            for text in jsonld.texts(obj.get(field))[:1]:
+                if squash(text):
+                    return text, f"json-ld:{kind}.{field}"
+    return None
+
+
+def _trim(text: str, names: list[str], known: list[str], generic: bool) -> str:
+    for other in known:
+        # "Headline | Site" where the page's own h1 or headline says "Headline"; the part
+        # cut off is the shorter one, so an undetected logo h1 cannot win.
+        dropped = len(text) - len(other)
+        if dropped < len(other) and re.fullmatch(rf"{re.escape(other)}{_SEPARATOR}.+", text):
+            return other
+    for name in names:
+        pattern = re.escape(name)
+        cut = re.sub(rf"^{pattern}{_SEPARATOR}|{_SEPARATOR}{pattern}$", "", text, flags=re.I)
+        if cut != text and cut.strip():
+            return cut.strip()
+        # "… | 연합뉴스TV" for 연합뉴스, "… - The Guardian" for Guardian.
+        parts = re.split(_SEPARATOR, text)
+        tail, brand = loose(parts[-1]), loose(name)
+        if len(parts) > 1 and len(brand) >= 4 and brand in tail and len(tail) - len(brand) <= 6:
+            return text[: len(text) - len(parts[-1])].rstrip(_SEPARATOR_CHARS)
+    if generic:
+        strong = _STRONG_SUFFIX.search(text)
+        if strong and len(strong["tail"].split()) <= 4 and strong.start() >= len(strong["tail"]):
+            return text[: strong.start()]
+        hyphen = _HYPHEN_SUFFIX.search(text)
+        if hyphen and _brand_like(hyphen["tail"]) and hyphen.start() >= 10:
+            return text[: hyphen.start()]
+    return text
+
+
+def _brand_like(tail: str) -> bool:
+    """ "연합뉴스", "The Guardian", "example.com": a name, not the end of a headline."""
+    words = tail.split()
+    if _DOMAIN.search(tail) or (len(words) == 1 and _MEDIA_WORD.search(tail)):
+        return True
+    return 0 < len(words) <= 3 and all(w[0].isupper() and w.isascii() for w in words)
+
+
+def _headline_h1(root: lxml.html.HtmlElement, names: list[str], hints: list[str]) -> str:
+    """The `<h1>` that holds the headline: inside the article or matching the page's title,
+    and not the one around the site's logo or name."""
+    best, best_score = "", -1
+    site = {loose(name) for name in names}
+    for element in root.iter("h1"):
+        text = visible_text(element)
+        if not text or loose(text) in site or _is_brand(element):
+            continue
+        score = 2 if in_article(element) else 0
+        if any(hint == text or hint.startswith(text) for hint in hints if hint):
+            score += 2
+        if score > best_score:
+            best, best_score = text, score
+    return best
+
+
+def _is_brand(element: lxml.html.HtmlElement) -> bool:
+    nodes = [element, *list(element.iterancestors())[:3], *element.iterdescendants()]
+    marks = " ".join(
+        f"{n.get('class', '')} {n.get('id', '')}" for n in nodes if isinstance(n.tag, str)
+    )
+    if _BRAND_MARK.search(marks):
+        return True
+    links = element.findall(".//a")
+    return len(links) == 1 and (links[0].get("href") or "").strip() in ("/", "./", "#")
