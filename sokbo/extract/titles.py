@@ -48,6 +48,9 @@ def title(
         title_element = root.find(".//title")
     doc_title = visible_text(title_element)
     h1 = _headline_h1(root, names, [squash(page.meta.get("og:title", "")), doc_title])
+    # A masthead <h1> that is also the tail of <title> ("Headline - 지역일보") names the site.
+    tails = {loose(part) for part in re.split(_SEPARATOR, doc_title)[1:] if part}
+    names = names + [t for e in root.iter("h1") if loose(t := visible_text(e)) in tails]
     known = [text for text in (squash(headline[0]) if headline else "", h1) if text]
     candidates = (
         (page.meta.get("og:title"), "og:title"),
@@ -114,10 +117,15 @@ def _headline_h1(root: lxml.html.HtmlElement, names: list[str], hints: list[str]
     and not the one around the site's logo or name."""
     best, best_score = "", -1
     site = {loose(name) for name in names}
+    # "Headline - Site" in <title> names the site even when no meta tag does.
+    for hint in hints[1:]:
+        site.update(loose(part) for part in re.split(_SEPARATOR, hint)[1:] if part)
     for element in root.iter("h1"):
         text = visible_text(element)
         if not text or loose(text) in site or _is_brand(element):
             continue
+        if not in_article(element) and any(a.tag == "header" for a in element.iterancestors()):
+            continue  # the page's masthead, not the article's header
         score = 2 if in_article(element) else 0
         if any(hint == text or hint.startswith(text) for hint in hints if hint):
             score += 2
