@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck serve-demo clean
+.PHONY: demo test deps lint typecheck serve-demo clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "sokbo needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
@@ -27,8 +27,26 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The programs the consumer tests run (tests/consumers): Debian's jekyll and newsboat.
+# Installed with apt-get only when missing (as root, else through sudo); a no-op otherwise.
+DEBIAN_TOOLS := jekyll newsboat
+
+deps:
+	@missing=""; \
+	for tool in $(DEBIAN_TOOLS); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	echo "make deps: the consumer tests need$$missing; installing with apt-get"; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "make deps: no apt-get on this system; install$$missing yourself" >&2; exit 1; fi; \
+	if [ "$$(id -u)" -eq 0 ]; then as_root=""; \
+	elif command -v sudo >/dev/null 2>&1; then as_root="sudo"; \
+	else echo "make deps: installing$$missing needs root or sudo" >&2; exit 1; fi; \
+	$$as_root apt-get update -qq && \
+	$$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing && \
+	echo "make deps: installed$$missing"
+
 # pytest exits 5 when it collected no test; make treats every non-zero status as failure.
-test: $(STAMP) lint typecheck
+test: $(STAMP) deps lint typecheck
 	$(BIN)/python -m pytest
 
 # Extraction quality and speed against peers measured in the same run (not part of `make test`).

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import re
+import html
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from feeds.model import FeedEntry, FeedMeta
+from feeds.prepare import EPOCH, check_meta, feed_updated, image_type, newest_first, terms, xml_safe
 
-__all__ = ["build_atom", "build_rss", "xml_safe"]
-
-# Everything outside XML 1.0's Char production: C0 controls other than tab, newline and
-# carriage return, lone surrogates (UTF-8 cannot encode them) and the U+FFFE/U+FFFF
-# noncharacters. lxml refuses a string containing any of them, so feedgen would raise.
-# C1 controls and U+007F are legal XML 1.0 and lxml accepts them, so they stay.
-_NOT_XML_CHAR = re.compile(r"[\x00-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFFF]")
-
-# Stamped on a feed with no entries, so that even an empty feed never depends on "now".
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+__all__ = ["EPOCH", "build_atom", "build_rss", "build_rss_and_atom", "xml_safe"]
 
 _GENERATOR = "sokbo"
+_ATOM_NS = "http://www.w3.org/2005/Atom"
+_DC_NS = "http://purl.org/dc/elements/1.1/"
+_MEDIA_NS = "http://search.yahoo.com/mrss/"
+# An RSS enclosure must name a type; this one promises nothing about an unknown image.
+_UNKNOWN_TYPE = "application/octet-stream"
 
 
 class _Kept(str):
@@ -40,46 +38,149 @@ class _Kept(str):
         return True
 
 
-def xml_safe(text: str) -> str:
-    """Return ``text`` without the characters XML 1.0 cannot carry; everything else is kept."""
-    return _NOT_XML_CHAR.sub("", text)
+class _FeedExtras:
+    """feedgen extension for the channel: the WebSub hub link RSS needs and feedgen omits."""
+
+    def __init__(self) -> None:
+        self.hub: str | None = None
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"dc": _DC_NS, "media": _MEDIA_NS}
+
+    def extend_rss(self, rss: Any) -> Any:
+        if self.hub:
+            channel = rss.find("channel")
+            etree.SubElement(channel, f"{{{_ATOM_NS}}}link", href=self.hub, rel="hub")
+        return rss
+
+    def extend_atom(self, feed: Any) -> Any:  # Atom's hub link is an ordinary feedgen link
+        return feed
+
+
+class _EntryExtras:
+    """feedgen extension for an entry: what feedgen cannot write, or writes wrongly.
+
+    feedgen 1.0 drops rel, type and length from every Atom entry link (its loop rebinds
+    ``link`` to the new element before reading them), so the via and enclosure links are
+    written here, and RSS's enclosure with them. RSS gets ``dc:creator`` (its own
+    ``author`` must be an e-mail address) and ``source`` (feedgen's would also add an Atom
+    ``source``, which means a copied feed's metadata, not a credit). ``media:content``
+    goes straight into the entry (feedgen's media extension wraps it in a group).
+    """
+
+    def __init__(self) -> None:
+        self.creators: list[str] = []
+        self.via: str | None = None
+        self.image: str | None = None
+        self.image_type: str | None = None
+        self.image_length: str | None = None
+
+    def extend_ns(self) -> dict[str, str]:
+        return {}
+
+    def extend_rss(self, item: Any) -> Any:
+        # Readers take an RSS <description> as HTML, so the plain-text excerpt is escaped
+        # as HTML first: "<속보>" must arrive as text, not as a tag (or a script) to drop.
+        # Atom says type="text" instead, and keeps the text as it is.
+        description = item.find("description")
+        if description is not None and description.text:
+            description.text = html.escape(description.text, quote=False)
+        for name in self.creators:
+            etree.SubElement(item, f"{{{_DC_NS}}}creator").text = name
+        if self.via:
+            # The text names the source; its host is all sokbo knows of it for certain.
+            etree.SubElement(item, "source", url=self.via).text = urlsplit(self.via).hostname
+        if self.image:
+            # RSS requires both; a length of 0 is the RSS Best Practices Profile's "unknown".
+            etree.SubElement(
+                item,
+                "enclosure",
+                url=self.image,
+                length=self.image_length or "0",
+                type=self.image_type or _UNKNOWN_TYPE,
+            )
+        self._media(item)
+        return item
+
+    def extend_atom(self, entry: Any) -> Any:
+        # Unqualified, as feedgen's own: its Atom root declares the namespace as a plain
+        # xmlns attribute, so an Atom-qualified element would get a prefix of its own.
+        if self.via:
+            etree.SubElement(entry, "link", href=self.via, rel="via")
+        if self.image:
+            link = etree.SubElement(entry, "link", href=self.image, rel="enclosure")
+            if self.image_type:
+                link.set("type", self.image_type)
+            if self.image_length:  # Atom leaves an unknown length out instead
+                link.set("length", self.image_length)
+        self._media(entry)
+        return entry
+
+    def _media(self, parent: Any) -> None:
+        if self.image:
+            media = etree.SubElement(parent, f"{{{_MEDIA_NS}}}content", url=self.image)
+            media.set("medium", "image")
+            if self.image_type:
+                media.set("type", self.image_type)
+            if self.image_length:
+                media.set("fileSize", self.image_length)
 
 
 def build_rss(meta: FeedMeta, entries: Sequence[FeedEntry]) -> bytes:
     """Return the RSS 2.0 document for ``entries`` (any order) as pretty UTF-8 XML."""
-    fg = _generator(meta, entries, meta.self_url_rss, "application/rss+xml")
-    data: bytes = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
-    return data
+    return _serialise(_generator(meta, entries), meta, "rss")
 
 
 def build_atom(meta: FeedMeta, entries: Sequence[FeedEntry]) -> bytes:
     """Return the Atom 1.0 document for ``entries`` (any order) as pretty UTF-8 XML."""
-    fg = _generator(meta, entries, meta.self_url_atom, "application/atom+xml")
-    data: bytes = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
-    return data
+    return _serialise(_generator(meta, entries), meta, "atom")
 
 
-def _generator(meta: FeedMeta, entries: Sequence[FeedEntry], self_href: str, self_type: str) -> Any:
-    """Fill a FeedGenerator with everything both formats share; the caller serialises it."""
-    _check_meta(meta)
-    ordered = _newest_first(entries)
-    # The feed changed last when any of its entries did; an older post edited later counts
-    # too. Set explicitly because feedgen otherwise stamps the current time.
-    stamp = max((entry.updated for entry in ordered), default=EPOCH)
+def build_rss_and_atom(meta: FeedMeta, entries: Sequence[FeedEntry]) -> tuple[bytes, bytes]:
+    """Both documents, the same bytes as build_rss and build_atom, from one filled
+    generator (filling it is a third of the work of each)."""
+    fg = _generator(meta, entries)
+    return _serialise(fg, meta, "rss"), _serialise(fg, meta, "atom")
+
+
+def _serialise(fg: Any, meta: FeedMeta, fmt: Literal["rss", "atom"]) -> bytes:
+    """One format of a filled generator, with that format's self link."""
+    if fmt == "rss":
+        links = [{"href": meta.self_url_rss, "rel": "self", "type": "application/rss+xml"}]
+    else:
+        links = [{"href": meta.self_url_atom, "rel": "self", "type": "application/atom+xml"}]
+    if meta.hub:
+        links.append({"href": meta.hub, "rel": "hub"})  # Atom; RSS gets it from _FeedExtras
+    # feedgen makes the last link the RSS channel <link>, so the site's goes last.
+    links.append({"href": meta.link, "rel": "alternate"})
+    fg.link([{**link, "href": xml_safe(link["href"])} for link in links], replace=True)
+    if fmt == "rss":
+        rss: bytes = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+        return rss
+    atom: bytes = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    return atom
+
+
+def _generator(meta: FeedMeta, entries: Sequence[FeedEntry]) -> Any:
+    """Fill a FeedGenerator with everything both formats share; _serialise writes it."""
+    check_meta(meta)
+    ordered = newest_first(entries)
+    # Set explicitly because feedgen otherwise stamps the current time.
+    stamp = feed_updated(ordered)
 
     fg = FeedGenerator()
+    fg.register_extension("sokbo", _FeedExtras, _EntryExtras)
     site = xml_safe(meta.link)
     # "https://x.kr" and "https://x.kr/" are the same site; one id keeps readers from
     # seeing a new feed when the configured URL gains or loses its slash.
-    fg.id(site.rstrip("/") + "/")
+    fg.id(xml_safe(meta.atom_id) or site.rstrip("/") + "/")
     fg.title(xml_safe(meta.title))
     # RSS description and Atom subtitle are one field in feedgen.
     fg.description(xml_safe(meta.description))
     # Atom requires an author on the feed or on every entry; the site speaks for its posts.
     fg.author({"name": xml_safe(meta.title)})
-    # feedgen uses the last link added as the RSS channel <link>, so the self link goes first.
-    fg.link(href=xml_safe(self_href), rel="self", type=self_type)
-    fg.link(href=site, rel="alternate")
+    if meta.hub:
+        fg.sokbo.hub = xml_safe(meta.hub)
     fg.language(xml_safe(meta.language))
     # Also replaces feedgen's default, which names its own version and would change the
     # bytes whenever feedgen is upgraded.
@@ -92,61 +193,38 @@ def _generator(meta: FeedMeta, entries: Sequence[FeedEntry], self_href: str, sel
 
     for entry in ordered:
         # feedgen prepends by default, which would reverse the order chosen above.
-        fe = fg.add_entry(order="append")
-        guid = xml_safe(entry.guid)
-        link = xml_safe(entry.link)
-        # isPermaLink="true" promises readers the guid is a URL they can open.
-        fe.guid(guid, permalink=guid == link)
-        fe.title(_Kept(xml_safe(entry.title)))
-        fe.link(href=link, rel="alternate")
-        fe.published(entry.published)  # also the RSS <pubDate>
-        fe.updated(entry.updated)
-        # Not CDATA: a CDATA section cannot contain "]]>", escaped text can contain anything.
-        fe.content(_Kept(xml_safe(entry.content_html)), type="html")
-        # After content, so feedgen takes the summary (not the HTML) as the RSS description.
-        fe.summary(_Kept(xml_safe(entry.summary)), type="text")
-        terms = _terms(entry.categories)
-        if terms:
-            fe.category([{"term": term} for term in terms])
+        _add_entry(fg.add_entry(order="append"), entry, meta)
     return fg
 
 
-def _check_meta(meta: FeedMeta) -> None:
-    """Raise ValueError for site details that RSS or Atom cannot do without."""
-    required = (("title", meta.title), ("link", meta.link), ("description", meta.description))
-    for name, value in required:
-        if not xml_safe(value).strip():
-            raise ValueError(f"FeedMeta.{name} is empty; RSS and Atom feeds require it")
+def _add_entry(fe: Any, entry: FeedEntry, meta: FeedMeta) -> None:
+    guid = xml_safe(entry.guid)
+    link = xml_safe(entry.link)
+    # isPermaLink="true" promises readers the guid is a URL they can open: the post's.
+    fe.guid(guid, permalink=guid == link)
+    fe.title(_Kept(xml_safe(entry.title)))
+    fe.link(href=link, rel="alternate")
+    fe.published(entry.published)  # also the RSS <pubDate>
+    fe.updated(entry.updated)
+    # Not CDATA: a CDATA section cannot contain "]]>", escaped text can contain anything.
+    fe.content(_Kept(xml_safe(entry.content_html)), type="html")
+    # After content, so feedgen takes the summary (not the HTML) as the RSS description.
+    fe.summary(_Kept(xml_safe(entry.summary)), type="text")
+    categories = terms(entry)
+    if categories:
+        fe.category([{"term": term} for term in categories])
 
-
-def _newest_first(entries: Sequence[FeedEntry]) -> list[FeedEntry]:
-    """Validate ``entries`` and order them newest first, ties broken by guid."""
-    for entry in entries:
-        if not xml_safe(entry.guid).strip():
-            raise ValueError(f"feed entry {entry.link!r} has an empty guid")
-        _require_aware(entry.published, f"feed entry {entry.guid!r}: published")
-        _require_aware(entry.updated, f"feed entry {entry.guid!r}: updated")
-    # Two stable sorts: guid ascending settles ties, then the date decides the order.
-    by_guid = sorted(entries, key=lambda entry: entry.guid)
-    return sorted(by_guid, key=lambda entry: entry.published, reverse=True)
-
-
-def _require_aware(value: datetime, what: str) -> None:
-    """Raise ValueError unless ``value`` pins down an instant (has a UTC offset)."""
-    # utcoffset() is also None for a tzinfo that declines to give an offset, which cannot
-    # be written as a feed date either.
-    if value.utcoffset() is None:
-        raise ValueError(
-            f"{what} is a naive datetime ({value.isoformat()}); feeds need timezone-aware datetimes"
-        )
-
-
-def _terms(categories: Sequence[str]) -> list[str]:
-    """Return the cleaned category terms in order, without blanks and repeats."""
-    seen: dict[str, None] = {}
-    for category in categories:
-        term = xml_safe(category).strip()
-        # An empty Atom term names no category; a repeated one adds nothing.
-        if term:
-            seen.setdefault(term)
-    return list(seen)
+    extras: _EntryExtras = fe.sokbo
+    names = [name for name in (xml_safe(a).strip() for a in entry.authors) if name]
+    extras.creators = names
+    # Atom wants an author; an entry the source credited to no one is the site's.
+    fe.author([{"name": name} for name in names or [xml_safe(meta.title)]])
+    source = xml_safe(entry.source_url or "")
+    if source and source != link:
+        extras.via = source
+    image = xml_safe(entry.image or "")
+    if image:
+        extras.image = image
+        extras.image_type = xml_safe(entry.image_type or "") or image_type(image)
+        if entry.image_length is not None:
+            extras.image_length = str(entry.image_length)

@@ -11,6 +11,7 @@ import lxml.html
 import nh3
 from lxml.etree import _Element
 
+from sokbo.extract.images import largest_candidate
 from sokbo.htmltree import HTML_WS, drop_element, inner_html
 
 __all__ = ["clean_html"]
@@ -176,6 +177,21 @@ SAFE_STYLE_FUNCTIONS: frozenset[str] = frozenset(
 # Characters libxml2/lxml refuse in a str (a ValueError otherwise) or that no
 # article needs: C0 controls except tab/LF/CR/FF, lone surrogates, non-characters.
 _INVALID_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# The same characters written as numeric references ("&#x1B;"): libxml2 would decode them
+# into the tree, where lxml then refuses them.
+_CHAR_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));?")
+
+
+def _drop_invalid_references(fragment: str) -> str:
+    def keep(match: re.Match[str]) -> str:
+        code = int(match[1], 16) if match[1] else int(match[2])
+        if code > 0x10FFFF or _INVALID_CHARS.match(chr(code)) or code == 0x0C:
+            return ""
+        return match[0]
+
+    return _CHAR_REFERENCE.sub(keep, fragment)
+
+
 # libxml2 puts whatever follows </body> or </html> outside <body>, where it would
 # be lost; HTML5 parsers ignore both end tags, and so do we.
 _DOCUMENT_END_TAGS = re.compile(r"</(?:body|html)(?=[\s/>])[^>]*>", re.IGNORECASE)
@@ -223,6 +239,7 @@ def _clean_once(fragment: str, base_url: str) -> str:
 def _prepass(fragment: str, base_url: str) -> str:
     """Drop junk with its content, unwrap unknown tags, resolve links; return HTML."""
     fragment = _INVALID_CHARS.sub("", fragment.replace("\x0c", " "))
+    fragment = _drop_invalid_references(fragment)
     fragment = _DOCUMENT_END_TAGS.sub("", fragment)
     if not fragment.strip(HTML_WS):
         return ""
@@ -277,36 +294,25 @@ def _is_empty(el: _Element) -> bool:
 
 
 def _resolve_lazy_images(root: _Element) -> None:
-    """Give every image its real `src`; drop images that are only placeholders or pixels."""
+    """Give every image its real `src`; drop images that are only placeholders or pixels.
+
+    A lazy attribute wins over `src` even when `src` looks real: loaders put a blurred or
+    tiny preview there (Naver's `?type=w80_blur`), and the full image in the attribute.
+    """
     for img in list(root.iter("img")):
         src = (img.get("src") or "").strip(HTML_WS)
-        if not src or PLACEHOLDER_SRC.search(src):
-            real = next(
-                (v.strip(HTML_WS) for a in LAZY_SRC_ATTRIBUTES if (v := img.get(a) or "").strip()),
-                None,
-            )
-            src = real or _largest_candidate(img.get("data-srcset") or img.get("srcset") or "")
-            if src:
-                img.set("src", src)
+        real = next(
+            (v.strip(HTML_WS) for a in LAZY_SRC_ATTRIBUTES if (v := img.get(a) or "").strip()),
+            None,
+        )
+        if real:
+            src = real
+        elif not src or PLACEHOLDER_SRC.search(src):
+            src = largest_candidate(img.get("data-srcset") or img.get("srcset") or "") or ""
+        if src:
+            img.set("src", src)
         if not src or PLACEHOLDER_SRC.search(src) or _is_pixel(img):
             drop_element(img)
-
-
-def _largest_candidate(srcset: str) -> str:
-    """The widest (or densest) URL of a srcset; "" when there is none."""
-    best, best_size = "", -1.0
-    for candidate in srcset.split(","):
-        parts = candidate.split()
-        if not parts:
-            continue
-        descriptor = parts[1] if len(parts) > 1 else "1x"
-        try:
-            size = float(descriptor[:-1]) if descriptor[-1] in "wx" else 0.0
-        except ValueError:
-            size = 0.0
-        if size > best_size:
-            best, best_size = parts[0], size
-    return best
 
 
 def _is_pixel(img: _Element) -> bool:
@@ -324,6 +330,10 @@ def _absolutise_links(root: _Element, base_url: str) -> None:
         for name in URL_ATTRIBUTES:
             value = el.get(name)
             if value is None:
+                continue
+            if name == "href" and value.strip(HTML_WS).startswith("#"):
+                # An anchor on the source page ("#", "#comments") leads nowhere in a post.
+                del el.attrib[name]
                 continue
             try:
                 # Browsers ignore whitespace around a URL attribute's value.

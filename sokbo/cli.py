@@ -160,6 +160,7 @@ def crawl(
 
 
 def rebuild_feeds(config: Config) -> int:
+    """Rebuild every feed of every site from the store (the category index too)."""
     from feeds.write import write_site_feeds
     from sokbo.store import Store
 
@@ -174,6 +175,8 @@ def rebuild_feeds(config: Config) -> int:
 
 
 def republish(config: Config) -> int:
+    """Re-render every post from the store, then rebuild every feed (which re-reads the
+    posts' categories, so a change of a site's categories reaches its category feeds)."""
     from datetime import UTC, datetime
 
     from sokbo.publish import publish_post

@@ -151,8 +151,10 @@ class CrawlConfig(Strict):
 
 
 class FeedSettings(Strict):
-    formats: list[Literal["rss", "atom"]] = ["rss", "atom"]
+    formats: list[Literal["rss", "atom", "json"]] = ["rss", "atom", "json"]
     limit: int = Field(default=50, ge=1, le=1000)
+    per_category: bool = False
+    hub: HttpUrl | None = None  # a WebSub hub to name in the feeds and ping after changes
 
 
 class Selectors(Strict):

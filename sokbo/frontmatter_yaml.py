@@ -51,7 +51,10 @@ def _clean(value: Any) -> Any:
     if isinstance(value, SingleQuoted):
         return SingleQuoted(yaml_safe(value))
     if isinstance(value, str):
-        return yaml_safe(value)
+        text = yaml_safe(value)
+        # Jekyll's YAML reader (Ruby's Psych) loads a plain `:word` as a Symbol and then
+        # refuses the whole file; quoted, it stays a string.
+        return SingleQuoted(text) if text.startswith(":") else text
     if isinstance(value, list | tuple):
         return [_clean(item) for item in value]
     return value

@@ -106,3 +106,6 @@ class StoredArticle:
     slug: str
     published: datetime
     status: str  # "new", "updated" or "unchanged"
+    # When sokbo last saw the content change (first sight, or the last real edit): the
+    # entry's `updated` in the feeds, so an edit moves it forward without a new entry.
+    changed: datetime | None = None

@@ -44,7 +44,8 @@ def render_body(stored: StoredArticle, site: SiteConfig) -> str:
     image = lead_image(stored, site)
     if image:
         alt = site.render(site.alt)
-        parts.append(f'<p><img src="{escape(image)}" alt="{escape(alt)}" /></p>\n\n')
+        lead = f'<p><img src="{escape(image)}" alt="{escape(alt)}" /></p>\n\n'
+        parts.append(_LIQUID_OPEN.sub("&#123;", lead))
     parts.append(_LIQUID_OPEN.sub("&#123;", article.body_html.strip()))
     footer = site.render(site.footer).strip()
     # The owner's template: the footer right under the article, then blank lines.

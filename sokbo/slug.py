@@ -13,7 +13,11 @@ _RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{n}" for p in ("com", "lpt") fo
 
 
 def _keep(char: str) -> bool:
-    return char == "-" or unicodedata.category(char)[0] in ("L", "N")
+    # Letters, marks and decimal digits: what Jekyll's slugify keeps ([[:alnum:]] in
+    # Ruby), so the URL Jekyll builds from the file name is the one the feeds link to.
+    # ①, Ⅱ and ² are numbers but not decimal digits, and Jekyll turns them into dashes.
+    category = unicodedata.category(char)
+    return char == "-" or category[0] in ("L", "M") or category == "Nd"
 
 
 def _truncate(text: str, limit: int) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,14 +16,18 @@ from sqlalchemy import (
     DateTime,
     Engine,
     ForeignKey,
+    ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     TypeDecorator,
+    bindparam,
     create_engine,
     event,
+    exists,
     func,
     inspect,
     select,
@@ -89,6 +93,40 @@ posts = Table(
     Column("article_id", Integer, ForeignKey("articles.id"), primary_key=True),
     Column("path", Text, nullable=False),
     Column("rendered", UTCDateTime, nullable=False),
+)
+
+# Which category feeds of a site each post is in, by the category's slug (the name of the
+# feed's folder, so two spellings with one slug share a feed). It exists so that a
+# category's newest posts are found without decoding every article's categories JSON:
+# `published` is copied from the article, where it is fixed at first sight (so the copy
+# never goes stale), and the index below hands out a category's newest N directly. The
+# feed stage keeps it in step with the posts (set_post_categories after each publish,
+# sync_post_categories on a full rebuild); rows go with their post (the foreign key).
+post_categories = Table(
+    "post_categories",
+    metadata,
+    # Keyed post first (a post's rows are read and replaced together); the index below
+    # serves the feeds, the key serves the upkeep.
+    Column("site_id", String(64), primary_key=True),
+    Column("article_id", Integer, primary_key=True),
+    Column("slug", String(255), primary_key=True),
+    Column("published", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["site_id", "article_id"], ["posts.site_id", "posts.article_id"], ondelete="CASCADE"
+    ),
+    Index("ix_post_categories_newest", "site_id", "slug", "published", "article_id"),
+)
+
+# Feeds a crawl changed but has not rebuilt yet (slug '' is the site feed itself). Queued
+# as each post is indexed and cleared once the feeds are written, so that a crawl killed
+# before its feed stage leaves the work to the next run instead of losing it. `queued`
+# lets a build clear only what it read: a row queued again meanwhile stays.
+feed_queue = Table(
+    "feed_queue",
+    metadata,
+    Column("site_id", String(64), primary_key=True),
+    Column("slug", String(255), primary_key=True),
+    Column("queued", UTCDateTime, nullable=False),
 )
 
 # One row per URL sokbo has fetched: article pages (when, so an unchanged source is not
@@ -191,7 +229,8 @@ class Store:
                     if status == "updated":
                         update = values | {"changed": now, "published": row.published}
                     conn.execute(articles.update().where(articles.c.id == row.id).values(**update))
-                    return StoredArticle(row.id, article, row.slug, row.published, status)
+                    changed = now if status == "updated" else row.changed
+                    return StoredArticle(row.id, article, row.slug, row.published, status, changed)
             stored = self._insert(article, values, now)
             if stored is not None:
                 return stored
@@ -209,7 +248,7 @@ class Store:
                     result = conn.execute(articles.insert().values(slug=candidate, **values))
                     key = result.inserted_primary_key
                     assert key is not None
-                return StoredArticle(int(key[0]), article, candidate, article.published, "new")
+                return StoredArticle(int(key[0]), article, candidate, article.published, "new", now)
             except IntegrityError:
                 if self.get_by_url(article.url) is not None:  # a concurrent crawl won
                     return None
@@ -250,6 +289,168 @@ class Store:
             query = query.limit(limit)
         with self.engine.connect() as conn:
             return [_stored(row._mapping, "unchanged") for row in conn.execute(query)]
+
+    def newest_posts(
+        self, site_id: str, limit: int, slug: str | None = None
+    ) -> list[StoredArticle]:
+        """A site's `limit` newest posts (of one category slug, if given), newest first.
+
+        Ties are broken by article id, newest first. Two steps: the ids from an index
+        alone, then only those rows, so the cost follows `limit`, not the site's size.
+        """
+        if slug is None:
+            # EXISTS rather than a join: SQLite then walks the articles' date index from
+            # the newest and stops after `limit` posts of the site, where a join reads
+            # every post of the site and sorts them all.
+            on_site = exists().where(
+                (posts.c.site_id == site_id) & (posts.c.article_id == articles.c.id)
+            )
+            query = (
+                select(articles.c.id)
+                .where(on_site)
+                .order_by(articles.c.published.desc(), articles.c.id.desc())
+            )
+        else:
+            query = (
+                select(post_categories.c.article_id)
+                .where((post_categories.c.site_id == site_id) & (post_categories.c.slug == slug))
+                .order_by(post_categories.c.published.desc(), post_categories.c.article_id.desc())
+            )
+        with self.engine.connect() as conn:
+            ids = list(conn.execute(query.limit(limit)).scalars())
+            rows = conn.execute(select(articles).where(articles.c.id.in_(ids))).all()
+        by_id = {row.id: row for row in rows}
+        return [_stored(by_id[key]._mapping, "unchanged") for key in ids]
+
+    def edited(self, article_ids: Sequence[int]) -> dict[int, datetime]:
+        """When each of these articles last changed after its first sight; absent: never."""
+        query = select(articles.c.id, articles.c.changed).where(
+            articles.c.id.in_(list(article_ids)) & (articles.c.changed > articles.c.first_seen)
+        )
+        with self.engine.connect() as conn:
+            return {row.id: row.changed for row in conn.execute(query)}
+
+    def set_post_categories(
+        self, site_id: str, article_id: int, published: datetime, slugs: Collection[str]
+    ) -> set[str]:
+        """Make the post's category rows exactly `slugs`; the slugs that gained or lost it.
+
+        `published` is the stored article's (fixed) publication time.
+        """
+        _require_aware(published)
+        key = (post_categories.c.site_id == site_id) & (post_categories.c.article_id == article_id)
+        with self.engine.begin() as conn:
+            known = set(conn.execute(select(post_categories.c.slug).where(key)).scalars())
+            wanted = set(slugs)
+            if known - wanted:
+                conn.execute(
+                    post_categories.delete().where(key & post_categories.c.slug.in_(known - wanted))
+                )
+            if wanted - known:
+                row = {"site_id": site_id, "article_id": article_id, "published": published}
+                conn.execute(
+                    post_categories.insert(), [row | {"slug": s} for s in sorted(wanted - known)]
+                )
+        return known ^ wanted
+
+    def sync_post_categories(
+        self, site_id: str, rows: Iterable[tuple[int, datetime, Collection[str]]]
+    ) -> set[str]:
+        """Make a site's category rows exactly `rows` (article id, published, slugs) for
+        every post; the slugs whose set of posts changed. For a full rebuild."""
+        wanted: dict[tuple[int, str], datetime] = {}
+        for article_id, published, slugs in rows:
+            _require_aware(published)
+            for slug in slugs:
+                wanted[(article_id, slug)] = published
+        site = post_categories.c.site_id == site_id
+        columns = (post_categories.c.article_id, post_categories.c.slug)
+        with self.engine.begin() as conn:
+            known = {
+                (row.article_id, row.slug) for row in conn.execute(select(*columns).where(site))
+            }
+            stale = sorted(known - wanted.keys())
+            if stale:
+                match = (post_categories.c.article_id == bindparam("a")) & (
+                    post_categories.c.slug == bindparam("s")
+                )
+                conn.execute(
+                    post_categories.delete().where(site & match),
+                    [{"a": article_id, "s": slug} for article_id, slug in stale],
+                )
+            missing = sorted(wanted.keys() - known)
+            if missing:
+                conn.execute(
+                    post_categories.insert(),
+                    [
+                        {
+                            "site_id": site_id,
+                            "article_id": a,
+                            "slug": s,
+                            "published": wanted[(a, s)],
+                        }
+                        for a, s in missing
+                    ],
+                )
+        return {slug for _article_id, slug in [*stale, *missing]}
+
+    def queue_feeds(self, site_id: str, slugs: Collection[str], now: datetime) -> None:
+        """Note that these feeds of a site (slug '' for the site feed) need a rebuild."""
+        _require_aware(now)
+        with self.engine.begin() as conn:
+            for slug in sorted(set(slugs)):
+                key = (feed_queue.c.site_id == site_id) & (feed_queue.c.slug == slug)
+                if conn.execute(feed_queue.update().where(key).values(queued=now)).rowcount:
+                    continue
+                try:
+                    with conn.begin_nested():
+                        conn.execute(
+                            feed_queue.insert().values(site_id=site_id, slug=slug, queued=now)
+                        )
+                except IntegrityError:  # a concurrent crawl queued it first
+                    conn.execute(feed_queue.update().where(key).values(queued=now))
+
+    def queued_feeds(self, site_id: str) -> dict[str, datetime]:
+        """The site's feeds waiting for a rebuild: slug -> when last queued."""
+        query = select(feed_queue.c.slug, feed_queue.c.queued).where(
+            feed_queue.c.site_id == site_id
+        )
+        with self.engine.connect() as conn:
+            return {row.slug: row.queued for row in conn.execute(query)}
+
+    def unqueue_feeds(self, site_id: str, built: Mapping[str, datetime]) -> None:
+        """Clear the rows a build read (queued_feeds) unless they were queued again since."""
+        with self.engine.begin() as conn:
+            for slug, queued in built.items():
+                conn.execute(
+                    feed_queue.delete().where(
+                        (feed_queue.c.site_id == site_id)
+                        & (feed_queue.c.slug == slug)
+                        & (feed_queue.c.queued <= queued)
+                    )
+                )
+
+    def site_category_slugs(self, site_id: str) -> list[str]:
+        """Every category slug with at least one post on the site, sorted."""
+        query = (
+            select(post_categories.c.slug)
+            .where(post_categories.c.site_id == site_id)
+            .distinct()
+            .order_by(post_categories.c.slug)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    def site_post_categories(self, site_id: str) -> list[tuple[int, datetime, tuple[str, ...]]]:
+        """(article id, published, the article's own categories) of every post on a site."""
+        query = (
+            select(articles.c.id, articles.c.published, articles.c.categories)
+            .join(posts, posts.c.article_id == articles.c.id)
+            .where(posts.c.site_id == site_id)
+            .order_by(articles.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [(row.id, row.published, tuple(row.categories)) for row in conn.execute(query)]
 
     def articles_for_sources(self, source_ids: Sequence[str]) -> Iterator[StoredArticle]:
         query = select(articles).where(articles.c.source_id.in_(list(source_ids)))
@@ -379,4 +580,4 @@ def _stored(row: Any, status: str) -> StoredArticle:
         tags=tuple(row["tags"] or ()),
         evidence=tuple((row["evidence"] or {}).items()),
     )
-    return StoredArticle(row["id"], article, row["slug"], row["published"], status)
+    return StoredArticle(row["id"], article, row["slug"], row["published"], status, row["changed"])

@@ -27,8 +27,8 @@ BASE = "https://news.example/2024/07/story/"
         ),
         ('<img srcset="a.jpg 1x, b.jpg 2x">', f'<img src="{BASE}b.jpg">'),
         (
-            '<img src="/real.jpg" data-src="/other.jpg">',
-            '<img src="https://news.example/real.jpg">',
+            '<img src="/preview.jpg?type=w80_blur" data-lazy-src="/full.jpg?type=w773">',
+            '<img src="https://news.example/full.jpg?type=w773">',
         ),
     ],
     ids=[
@@ -37,7 +37,7 @@ BASE = "https://news.example/2024/07/story/"
         "original-only",
         "data-srcset",
         "srcset-x",
-        "real-src-kept",
+        "lazy-beats-a-preview-src",
     ],
 )
 def test_lazy_image_gets_its_real_source(fragment: str, expected: str) -> None:

@@ -30,18 +30,18 @@ def crawled(base: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def feed_lines(run: Path, wrote: set[tuple[str, str]]) -> list[str]:
-    """`sokbo feeds` output: each site's rss.xml then atom.xml, in the config's order."""
+    """`sokbo feeds` output: each site's rss.xml, atom.xml, feed.json, in the config's order."""
     lines = []
     for site in SITES:
-        for name in ("rss.xml", "atom.xml"):
+        for name in ("rss.xml", "atom.xml", "feed.json"):
             file = (run / "sites" / site / "feeds" / name).resolve()
             lines.append(f"{'wrote' if (site, name) in wrote else 'unchanged'}  {file}")
     return lines
 
 
 def test_feeds_rewrites_exactly_the_missing_file(crawled: Path) -> None:
-    feeds = {path: path.read_bytes() for path in sorted(crawled.glob("sites/*/feeds/*.xml"))}
-    assert len(feeds) == 8
+    feeds = {path: path.read_bytes() for path in sorted(crawled.glob("sites/*/feeds/*.*"))}
+    assert len(feeds) == 12
     missing = crawled / "sites" / "newsdao" / "feeds" / "atom.xml"
     missing.unlink()
     before = {path: path.stat().st_mtime_ns for path in feeds if path != missing}
@@ -72,7 +72,7 @@ def test_check_prints_the_sources_and_sites(crawled: Path, base: str) -> None:
         "sites:",
         *(
             f"  {site}: https://{site}.kr  posts {sites / site / '_posts'}"
-            f"  feeds {sites / site / 'feeds'}  (rss, atom, 50 entries)"
+            f"  feeds {sites / site / 'feeds'}  (rss, atom, json, 50 entries)"
             for site in SITES
         ),
     ]

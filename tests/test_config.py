@@ -188,3 +188,13 @@ def test_intervals() -> None:
     interval = parse_interval("1h30m")
     assert interval is not None and interval.total_seconds() == 5400
     assert parse_interval("*/5 * * * *") is None
+
+
+def test_every_preset_the_config_accepts_exists() -> None:
+    import typing
+
+    from sokbo.config import SourceConfig
+    from sokbo.extract.presets import PRESETS
+
+    accepted = set(typing.get_args(SourceConfig.model_fields["preset"].annotation))
+    assert accepted == set(PRESETS)

@@ -40,7 +40,7 @@ def test_dropped_entries_are_counted_by_reason(
     lines = result.stdout.splitlines()
     assert "  articles         5 new, 0 updated, 0 unchanged" in lines, result.stdout
     assert "  posts            20 written, 0 unchanged" in lines, result.stdout
-    assert "  feeds            8 written, 0 unchanged" in lines, result.stdout
+    assert "  feeds            12 written, 0 unchanged" in lines, result.stdout
     dropped = lines.index("  dropped          2")
     assert lines[dropped + 1 : dropped + 3] == [
         "       1  feed entry without a link",

@@ -1,4 +1,5 @@
-"""Tests for feeds.build: RSS and Atom read back intact, in order, and identical on every build."""
+"""Tests for feeds.build: RSS and Atom read back intact, in order, and identical on every build;
+authors, attribution, the lead image and the WebSub hub where readers look for them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import dataclasses
 import random
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
+from html import escape, unescape
 from typing import Any
 
 import feedparser
@@ -15,8 +17,9 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from feeds.build import EPOCH, build_atom, build_rss, xml_safe
+from feeds.build import EPOCH, build_atom, build_rss, build_rss_and_atom, xml_safe
 from feeds.model import FeedEntry, FeedMeta
+from feeds.prepare import image_type
 
 Builder = Callable[[FeedMeta, Sequence[FeedEntry]], bytes]
 
@@ -283,7 +286,9 @@ def test_hostile_text_survives_except_for_forbidden_characters(build: Builder) -
     # Spelled out instead of via xml_safe(), so a wrong xml_safe() cannot hide here. U+007F
     # stays: XML 1.0 allows it.
     assert got.title == "속보: 北 ]]> <script>alert(1)</script> &amp; 🚨\x7f 끝"
-    assert got.summary == "첫 줄\r\n둘째\t줄 ]]> <b>&lt;</b> 😀"
+    # RSS carries the excerpt as HTML (see test_rss_description_is_the_excerpt_as_text).
+    summary = got.summary if build is build_atom else unescape(got.summary)
+    assert summary == "첫 줄\r\n둘째\t줄 ]]> <b>&lt;</b> 😀"
     assert got.content[0].value == "<p>본문 ]]> &amp; <script>x()</script><![CDATA[y]]></p>"
     assert [tag.term for tag in got.tags] == ["정치", "]]>", "<b>", "a&b"]
 
@@ -393,5 +398,320 @@ def test_any_text_in_other_fields_gives_a_valid_feed(
         data = build(META, [entry])
 
         assert _parse(data).bozo == 0
-        assert _raw_entry_texts(data, "description", "summary") == [xml_safe(summary)]
+        excerpt = xml_safe(summary)
+        if build is build_rss:  # an RSS description is HTML: the text arrives escaped
+            excerpt = escape(excerpt, quote=False)
+        assert _raw_entry_texts(data, "description", "summary") == [excerpt]
         assert _raw_entry_texts(data, CONTENT_ENCODED, "content") == [xml_safe(html)]
+
+
+# --- authors, attribution, the lead image, WebSub, ids ------------------------------------
+
+DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
+MEDIA_CONTENT = "{http://search.yahoo.com/mrss/}content"
+ATOM_LINK = f"{ATOM}link"
+HUB = "https://hub.example.net/"
+ORIGINAL = "https://www.yna.co.kr/view/AKR20240502000100001"
+IMAGE = "https://news.example.kr/img/lead.webp"
+
+
+def _rich(**changes: Any) -> FeedEntry:
+    """NEWEST with every optional field set."""
+    fields: dict[str, Any] = {
+        "authors": ("김기자", "Jane Doe"),
+        "tags": ("북한", "정치"),  # "정치" is also a category: published once
+        "source_url": ORIGINAL,
+        "image": IMAGE,
+    }
+    return dataclasses.replace(NEWEST, **(fields | changes))
+
+
+def _rss_item(data: bytes) -> Any:
+    item = etree.fromstring(data).find("channel/item")
+    assert item is not None
+    return item
+
+
+def _atom_entry(data: bytes) -> Any:
+    entry = etree.fromstring(data).find(f"{ATOM}entry")
+    assert entry is not None
+    return entry
+
+
+def _atom_links(element: Any) -> dict[str, dict[str, str]]:
+    """An element's Atom links by rel (a link without rel is the alternate)."""
+    links = element.findall(ATOM_LINK)
+    return {link.get("rel", "alternate"): dict(link.attrib) for link in links}
+
+
+def test_known_authors_are_credited_in_both_formats() -> None:
+    entry = _rich()
+    rss, atom = build_rss(META, [entry]), build_atom(META, [entry])
+
+    # RSS's own <author> must be an e-mail address; Dublin Core carries a name.
+    assert [e.text for e in _rss_item(rss).findall(DC_CREATOR)] == ["김기자", "Jane Doe"]
+    assert _rss_item(rss).find("author") is None
+    names = [e.findtext(f"{ATOM}name") for e in _atom_entry(atom).findall(f"{ATOM}author")]
+    assert names == ["김기자", "Jane Doe"]
+    for data in (rss, atom):
+        parsed = _parse(data)
+        assert parsed.bozo == 0, parsed.get("bozo_exception")
+        assert {author.get("name") for author in parsed.entries[0].authors} == {
+            "김기자",
+            "Jane Doe",
+        }
+
+
+def test_an_entry_without_authors_is_the_sites_in_atom_only() -> None:
+    entry = _rich(authors=(" ", "\x00"))  # blank once cleaned: nobody
+
+    assert _rss_item(build_rss(META, [entry])).find(DC_CREATOR) is None
+    atom = _atom_entry(build_atom(META, [entry]))
+    assert [e.findtext(f"{ATOM}name") for e in atom.findall(f"{ATOM}author")] == [META.title]
+
+
+def test_the_original_article_is_a_separate_link() -> None:
+    entry = _rich()
+    rss_item = _rss_item(build_rss(META, [entry]))
+    atom_links = _atom_links(_atom_entry(build_atom(META, [entry])))
+
+    source = rss_item.find("source")
+    assert source is not None
+    assert (source.get("url"), source.text) == (ORIGINAL, "www.yna.co.kr")
+    assert rss_item.findtext("link") == entry.link  # the post stays the item's link
+    assert atom_links["via"] == {"href": ORIGINAL, "rel": "via"}
+    assert atom_links["alternate"]["href"] == entry.link
+    parsed = _parse(build_atom(META, [entry]))
+    assert parsed.entries[0].link == entry.link
+
+
+@pytest.mark.parametrize("source_url", [None, NEWEST.link])
+def test_no_separate_link_without_another_source(source_url: str | None) -> None:
+    entry = _rich(source_url=source_url)
+
+    assert _rss_item(build_rss(META, [entry])).find("source") is None
+    assert "via" not in _atom_links(_atom_entry(build_atom(META, [entry])))
+
+
+def test_lead_image_is_an_enclosure_and_media_content() -> None:
+    entry = _rich()
+    rss_item = _rss_item(build_rss(META, [entry]))
+    atom_entry = _atom_entry(build_atom(META, [entry]))
+
+    enclosure = rss_item.find("enclosure")
+    assert enclosure is not None
+    # RSS requires a length: 0 says "unknown" (RSS Best Practices Profile).
+    assert dict(enclosure.attrib) == {"url": IMAGE, "length": "0", "type": "image/webp"}
+    # Atom leaves an unknown length out rather than claim one.
+    assert _atom_links(atom_entry)["enclosure"] == {
+        "href": IMAGE,
+        "rel": "enclosure",
+        "type": "image/webp",
+    }
+    for element in (rss_item, atom_entry):
+        [media] = element.findall(MEDIA_CONTENT)
+        assert dict(media.attrib) == {"url": IMAGE, "medium": "image", "type": "image/webp"}
+    for data in (build_rss(META, [entry]), build_atom(META, [entry])):
+        parsed = _parse(data)
+        assert parsed.bozo == 0
+        assert parsed.entries[0].enclosures[0].href == IMAGE
+        assert parsed.entries[0].media_content[0]["url"] == IMAGE
+
+
+def test_a_known_image_type_and_length_are_published() -> None:
+    entry = _rich(image="https://cdn.example/i/12345", image_type="image/png", image_length=48213)
+    rss_item = _rss_item(build_rss(META, [entry]))
+    atom_entry = _atom_entry(build_atom(META, [entry]))
+
+    enclosure = rss_item.find("enclosure")
+    assert enclosure is not None
+    assert (enclosure.get("type"), enclosure.get("length")) == ("image/png", "48213")
+    link = _atom_links(atom_entry)["enclosure"]
+    assert (link["type"], link["length"]) == ("image/png", "48213")
+    [media] = atom_entry.findall(MEDIA_CONTENT)
+    assert (media.get("type"), media.get("fileSize")) == ("image/png", "48213")
+
+
+def test_an_image_of_unknown_type_still_validates() -> None:
+    entry = _rich(image="https://cdn.example/i/12345")
+    rss_item = _rss_item(build_rss(META, [entry]))
+    atom_entry = _atom_entry(build_atom(META, [entry]))
+
+    enclosure = rss_item.find("enclosure")
+    assert enclosure is not None
+    assert enclosure.get("type") == "application/octet-stream"  # RSS requires a type
+    [media] = atom_entry.findall(MEDIA_CONTENT)
+    assert "type" not in media.attrib and media.get("medium") == "image"
+
+
+def test_no_image_no_enclosure() -> None:
+    entry = _rich(image=None)
+
+    assert _rss_item(build_rss(META, [entry])).find("enclosure") is None
+    atom_entry = _atom_entry(build_atom(META, [entry]))
+    assert "enclosure" not in _atom_links(atom_entry)
+    assert atom_entry.find(MEDIA_CONTENT) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://x.kr/a/photo.JPG", "image/jpeg"),
+        ("https://x.kr/a/photo.jpeg?w=800", "image/jpeg"),
+        ("https://x.kr/a/photo.png#top", "image/png"),
+        ("https://x.kr/a.gif", "image/gif"),
+        ("https://x.kr/a.webp", "image/webp"),
+        ("https://x.kr/a.avif", "image/avif"),
+        ("https://x.kr/a.svg", "image/svg+xml"),
+        # Tistory's thumbnail service names the file in its query.
+        (
+            "https://img1.daumcdn.net/thumb/R800x0/?scode=mtistory2"
+            "&fname=https%3A%2F%2Fblog.kakaocdn.net%2Fdn%2Fabc%2Fimg.png",
+            "image/png",
+        ),
+        ("https://x.kr/image?id=7", None),
+        ("https://x.kr/a.html", None),
+        ("https://x.kr/", None),
+    ],
+)
+def test_image_type_from_the_name(url: str, expected: str | None) -> None:
+    assert image_type(url) == expected
+
+
+def test_tags_are_published_after_the_categories_without_repeats() -> None:
+    entry = _rich(categories=("정치", "News"), tags=("북한", "정치", " "))
+
+    for data in (build_rss(META, [entry]), build_atom(META, [entry])):
+        assert [tag.term for tag in _parse(data).entries[0].tags] == ["정치", "News", "북한"]
+
+
+@pytest.mark.parametrize("build", BUILDERS)
+def test_published_and_updated_are_the_entrys_own(build: Builder) -> None:
+    entry = _rich(updated=NEWEST.published + timedelta(days=2, hours=3))
+    parsed = _parse(build(META, [entry]))
+
+    assert _epoch(parsed.entries[0].published_parsed) == int(entry.published.timestamp())
+    assert _epoch(parsed.feed.updated_parsed) == int(entry.updated.timestamp())
+    if build is build_atom:
+        assert _epoch(parsed.entries[0].updated_parsed) == int(entry.updated.timestamp())
+
+
+def test_hub_is_named_in_rss_and_atom() -> None:
+    meta = dataclasses.replace(META, hub=HUB)
+    rss = etree.fromstring(build_rss(meta, EXPECTED_ORDER))
+    atom = etree.fromstring(build_atom(meta, EXPECTED_ORDER))
+
+    channel = rss.find("channel")
+    assert channel is not None
+    rss_links = {link.get("rel"): link.get("href") for link in channel.findall(ATOM_LINK)}
+    assert rss_links == {"self": META.self_url_rss, "hub": HUB}
+    assert channel.findtext("link") == META.link  # the hub does not become the site link
+    assert _atom_links(atom)["hub"] == {"href": HUB, "rel": "hub"}
+    for data in (build_rss(meta, EXPECTED_ORDER), build_atom(meta, EXPECTED_ORDER)):
+        parsed = _parse(data)
+        assert parsed.bozo == 0
+        assert [link.href for link in parsed.feed.links if link.rel == "hub"] == [HUB]
+
+
+@pytest.mark.parametrize("build", BUILDERS)
+def test_no_hub_link_without_a_hub(build: Builder) -> None:
+    assert b'rel="hub"' not in build(META, EXPECTED_ORDER)
+
+
+def test_a_category_feed_has_its_own_atom_id() -> None:
+    meta = dataclasses.replace(
+        META, atom_id="https://news.example.kr/feeds/categories/정치/atom.xml"
+    )
+
+    assert _parse(build_atom(meta, [])).feed.id == meta.atom_id
+    assert _parse(build_atom(META, [])).feed.id == META.link
+
+
+def test_rss_and_atom_together_are_the_same_bytes_as_apart() -> None:
+    meta = dataclasses.replace(META, hub=HUB)
+    entries = [_rich(), MID, OLD]
+
+    assert build_rss_and_atom(meta, entries) == (
+        build_rss(meta, entries),
+        build_atom(meta, entries),
+    )
+
+
+# Every character XML 1.0 forbids that the issue names, in one string.
+FORBIDDEN = "\x00\x0b\x0c\x1b\ufffe\uffff\ud800\udfff"
+
+
+def _poisoned(text: str) -> str:
+    """``text`` with a forbidden character before, inside and after it."""
+    middle = len(text) // 2
+    return f"\x00{text[:middle]}{FORBIDDEN}{text[middle:]}\ud800"
+
+
+def test_forbidden_characters_in_every_field_are_removed() -> None:
+    clean = _rich(image_type="image/webp")
+    meta = dataclasses.replace(META, hub=HUB)
+    poisoned_meta = dataclasses.replace(
+        meta,
+        **{
+            name: _poisoned(getattr(meta, name))
+            for name in ("title", "link", "description", "language", "self_url_rss", "hub")
+        },
+        self_url_atom=_poisoned(meta.self_url_atom),
+    )
+    poisoned = dataclasses.replace(
+        clean,
+        title=_poisoned(clean.title),
+        link=_poisoned(clean.link),
+        guid=_poisoned(clean.guid),
+        summary=_poisoned(clean.summary),
+        content_html=_poisoned(clean.content_html),
+        categories=tuple(_poisoned(c) for c in clean.categories),
+        tags=tuple(_poisoned(t) for t in clean.tags),
+        authors=tuple(_poisoned(a) for a in clean.authors),
+        source_url=_poisoned(ORIGINAL),
+        image=_poisoned(IMAGE),
+        image_type=_poisoned("image/webp"),
+    )
+    for build in (build_rss, build_atom):
+        data = build(poisoned_meta, [poisoned])
+        assert _parse(data).bozo == 0
+        # Removed, and nothing else changed: the same bytes as from clean input.
+        assert data == build(meta, [clean])
+        text = data.decode("utf-8")
+        assert not any(char in text for char in FORBIDDEN)
+
+
+@settings(max_examples=100, deadline=None)
+@given(author=ARBITRARY_TEXT, tag=ARBITRARY_TEXT, url_noise=ARBITRARY_TEXT)
+def test_any_text_in_authors_tags_and_links_gives_a_valid_feed(
+    author: str, tag: str, url_noise: str
+) -> None:
+    entry = _rich(
+        authors=(author,),
+        tags=(tag,),
+        image=IMAGE + url_noise,
+        source_url=ORIGINAL + url_noise,
+    )
+    meta = dataclasses.replace(META, hub=HUB + url_noise)
+    for build in (build_rss, build_atom):
+        data = build(meta, [entry])
+        assert _parse(data).bozo == 0
+        etree.fromstring(data)  # a strict parser agrees
+
+
+@pytest.mark.parametrize(
+    "excerpt", ["<script>alert(1)</script> 속보", "<속보> 北 & 南", "a &lt; b"]
+)
+def test_rss_description_is_the_excerpt_as_text(excerpt: str) -> None:
+    """Readers take an RSS description as HTML: a plain-text excerpt is HTML-escaped, so
+    markup in it is shown as text, never run or dropped. Atom says type="text" instead."""
+    entry = dataclasses.replace(NEWEST, summary=excerpt)
+    rss, atom = build_rss(META, [entry]), build_atom(META, [entry])
+
+    assert _raw_entry_texts(rss, "description", "summary") == [escape(excerpt, quote=False)]
+    assert _raw_entry_texts(atom, "description", "summary") == [excerpt]
+    # A reader with a sanitiser (feedparser's default) shows exactly the excerpt.
+    shown = feedparser.parse(rss).entries[0]
+    assert shown.summary_detail.type == "text/html"
+    assert unescape(shown.summary) == excerpt
+    assert feedparser.parse(atom).entries[0].summary == excerpt

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import datetime
 from pathlib import Path
 
 import frontmatter
@@ -112,3 +114,7 @@ def test_feeds_are_written_for_every_site(crawled: Path) -> None:
             assert len(parsed.entries) == 5
             dates = [entry.published_parsed for entry in parsed.entries]
             assert dates == sorted(dates, reverse=True)
+        items = json.loads((crawled / "sites" / site / "feeds" / "feed.json").read_bytes())["items"]
+        assert len(items) == 5
+        published = [datetime.fromisoformat(item["date_published"]) for item in items]
+        assert published == sorted(published, reverse=True)

@@ -23,7 +23,7 @@ def test_second_crawl_writes_nothing_and_an_edit_rerenders_in_place(
     assert first.returncode == 0, first.stdout + first.stderr
     assert "5 new, 0 updated, 0 unchanged" in first.stdout
     before = snapshot(run)
-    assert len(before) == 4 * 5 + 4 * 2  # posts and feeds of four sites
+    assert len(before) == 4 * 5 + 4 * 3  # posts and feeds (RSS, Atom, JSON) of four sites
 
     second = run_sokbo("--config", str(demo_config), "crawl", cwd=run)
     assert second.returncode == 0, second.stdout + second.stderr
@@ -55,4 +55,4 @@ def test_second_crawl_writes_nothing_and_an_edit_rerenders_in_place(
     assert len(posts) == 4, changed
     assert all("러-외무-한미-핵자산-우려-만남-예정" in p for p in posts), posts
     assert all(after[Path(p)][1].count(new.encode()) == 1 for p in posts)
-    assert sum("/feeds/" in p for p in changed) == 8  # each site's RSS and Atom carry it
+    assert sum("/feeds/" in p for p in changed) == 12  # each site's RSS, Atom and JSON carry it

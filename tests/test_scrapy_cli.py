@@ -70,6 +70,7 @@ def reference(base: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     files = outputs(run)
     assert sum(name.endswith(".md") for name in files) == 20
     assert sum(name.endswith(".xml") for name in files) == 8
+    assert sum(name.endswith("/feed.json") for name in files) == 4
     return files
 
 

@@ -61,6 +61,8 @@ def parse_article(page: Page, preset: Preset, timezone: tzinfo, language: str | 
     found_tags = metadata.keywords(root, info)
     description = squash(info.meta.get("og:description") or info.meta.get("description") or "")
     image_selected = _selected_image(root, preset, base)
+    # The page's own image tags are read now; the body fallback needs the body below.
+    found_image = metadata.lead_image(root, info, base, None)
     canonical = _canonical(root, base)
 
     body, evidence["body"] = _body(root, preset, base, hint.content_html)
@@ -69,7 +71,7 @@ def parse_article(page: Page, preset: Preset, timezone: tzinfo, language: str | 
         image: str | None = image_selected
         evidence["image"] = "preset:image"
     else:
-        found_image = metadata.lead_image(root, info, base, body)
+        found_image = found_image or metadata.lead_image(root, info, base, body)
         image = found_image.value if found_image else None
         if found_image:
             evidence["image"] = found_image.source

@@ -78,7 +78,9 @@ def _date_evidence(
 
     for selector in selectors:
         for element in css(root, selector)[:1]:
-            value = element.get("datetime") or element.get("content")
+            # <abbr class="published" title="2024-06-20T14:30:00+09:00"> (Blogger, hAtom).
+            title = element.get("title") if element.tag == "abbr" else None
+            value = element.get("datetime") or element.get("content") or title
             source = f"preset:{selector}"
             yield (parse(value, source), None) if value else _text_dates(element, source, zone, now)
     for kind, obj in jsonld.articles(page.jsonld):

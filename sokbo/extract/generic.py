@@ -237,24 +237,14 @@ def _is_furniture(el: _Element, walk: _Walk, top_total: int) -> bool:
     )
 
 
-# Lazy-loading scripts keep the real address in one of these and a placeholder in src.
-_LAZY_SRC = ("data-src", "data-lazy-src", "data-original", "data-url", "data-lazy")
-_LAZY_SRCSET = ("data-srcset", "srcset")
-
-
 def _resolve_urls(top: _Element, url: str) -> None:
-    for img in top.iter("img"):
-        src = next((img.get(name) for name in _LAZY_SRC if img.get(name)), None)
-        src = src or img.get("src")
-        if not src or src.startswith("data:"):  # no address, or an inline placeholder
-            srcset = next((img.get(name) for name in _LAZY_SRCSET if img.get(name)), None)
-            src = srcset.split(",")[0].split()[0] if srcset and srcset.strip() else src
-        if src:
-            img.set("src", urljoin(url, src.strip()))
-    for a in top.iter("a"):
-        href = a.get("href")
-        if href:
-            a.set("href", urljoin(url, href.strip()))
+    """Absolute image and link URLs (lazy-loaded images are resolved by the clean stage)."""
+    for element, name in [(img, "src") for img in top.iter("img")] + [
+        (a, "href") for a in top.iter("a")
+    ]:
+        value = element.get(name)
+        if value and not value.startswith(("data:", "#")):
+            element.set(name, urljoin(url, value.strip()))
 
 
 # When the winner is itself one of these, its own tag is part of the content.

@@ -51,7 +51,7 @@ TISTORY = Preset(
         "#content .entry .article",
     ),
     title=(".area_title h1", ".hgroup h1", "h1.tit_post", ".titleWrap h2", ".entry-header h1"),
-    date=(".info_post .date", ".meta .date", "span.date", ".txt_date", "time[datetime]"),
+    # No date selectors: every Tistory page carries article:published_time, to the second.
     author=(".info_post .author", ".meta .author", ".by_name"),
     drop=(
         ".another_category",
@@ -92,9 +92,9 @@ BLOGGER = Preset(
 NAVER_BLOG = Preset(
     name="naver_blog",
     body=(".se-main-container", "#postViewArea", ".post-view", "#post-view"),
-    title=(".se-title-text", ".se_title .se_textarea", ".pcol1 .htitle"),
+    title=(".se-title-text", ".se_title .se_textarea", ".htitle .pcol1"),
     date=(".se_publishDate", ".blog2_container .se_publishDate", "p.date", ".date"),
-    author=(".nick .link", ".blog2_container .nick", ".writer .nick"),
+    author=(".nick .link", ".blog2_container .nick", "#nickNameArea", ".writer .nick"),
     drop=(".se-oglink", ".post_footer_contents", ".wrap_postcomment"),
 )
 
@@ -113,8 +113,9 @@ KR_NEWS = Preset(
         "#articletxt",
     ),
     title=(".article-head-title", ".article-header h1", "h3.heading", ".view-top h1"),
-    date=(".infomation li", ".info-text li", ".article-info .date", ".byline .date"),
-    author=(".infomation li .icon-user-o", ".info-text .writer", ".byline .writer", ".writer"),
+    # The whole info line: its text reads "홍길동 기자 | 입력 2024.06.20 14:30".
+    date=(".infomation", ".info-text", ".article-info .date", ".byline .date"),
+    author=(".info-text .writer", ".byline .writer", ".writer"),
     drop=(
         ".article-copy",
         ".article-relation",
