@@ -89,7 +89,8 @@ class _EntryExtras:
             etree.SubElement(item, f"{{{_DC_NS}}}creator").text = name
         if self.via:
             # The text names the source; its host is all sokbo knows of it for certain.
-            etree.SubElement(item, "source", url=self.via).text = urlsplit(self.via).hostname
+            name = urlsplit(self.via).hostname or self.via
+            etree.SubElement(item, "source", url=self.via).text = name
         if self.image:
             # RSS requires both; a length of 0 is the RSS Best Practices Profile's "unknown".
             etree.SubElement(

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from feeds.write import FEED_FILES
 from sokbo.config import Config
 
 _DROPPED = "sokbo/dropped/"
@@ -76,7 +77,7 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
         lines += [f"  {site.id:<12} {site.posts_dir}" for site in sites]
         lines.append("feeds:")
         for site in sites:
-            files = ", ".join(f"{fmt}.xml" for fmt in site.feeds.formats)
+            files = ", ".join(FEED_FILES[fmt] for fmt in site.feeds.formats)
             lines.append(f"  {site.id:<12} {site.feeds_dir}/  ({files})")
     return "\n".join(lines)
 
