@@ -57,7 +57,13 @@ from sokbo.models import Article  # noqa: E402
 from sokbo.post import post_filename, render_post  # noqa: E402
 from sokbo.publish import publish_post  # noqa: E402
 from sokbo.slug import slugify  # noqa: E402
-from sokbo.store import Store, articles, post_categories, posts  # noqa: E402
+from sokbo.store import (  # noqa: E402
+    Store,
+    article_values,
+    articles,
+    post_categories,
+    posts,
+)
 
 CATEGORIES = [
     "정치", "경제", "사회", "국제", "북한", "IT/과학", "스포츠", "연예", "문화", "생활",
@@ -146,22 +152,11 @@ def fill(store: Store, sites: list[SiteConfig], count: int, rng: random.Random) 
             seen = published + timedelta(minutes=10)
             site = sites[number % SITES]
             article_rows.append(
-                {
+                article_values(article)
+                | {
                     "id": article_id,
-                    "url": article.url,
-                    "source_id": article.source_id,
                     "slug": f"{slugify(article.title, article.url)}-{number}",
-                    "title": article.title,
-                    "excerpt": article.excerpt,
-                    "body_html": article.body_html,
-                    "image": article.image,
-                    "categories": list(article.categories),
-                    "language": article.language,
-                    "authors": list(article.authors),
-                    "tags": list(article.tags),
-                    "evidence": {},
-                    "published": published,
-                    "modified": None,
+                    # A cheap stand-in: the bench never compares hashes.
                     "content_hash": hashlib.sha256(article.body_html.encode()).hexdigest(),
                     "first_seen": seen,
                     "changed": seen,

@@ -217,7 +217,7 @@ class Store:
         """
         _require_aware(now, article.published, article.modified)
         digest = article.content_hash()
-        values = _values(article) | {"content_hash": digest, "checked": now}
+        values = article_values(article) | {"content_hash": digest, "checked": now}
         # Twice at most: if another crawl inserts this URL between our lookup and our
         # insert, the second lookup finds its row and this becomes an update or a check.
         for _attempt in range(2):
@@ -546,7 +546,8 @@ def _require_aware(*values: datetime | None) -> None:
         raise ValueError("naive datetime given to the store; attach a time zone")
 
 
-def _values(article: Article) -> dict[str, Any]:
+def article_values(article: Article) -> dict[str, Any]:
+    """The `articles` columns that come from the article itself."""
     return {
         "url": article.url,
         "source_id": article.source_id,
