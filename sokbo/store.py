@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,7 +34,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from sokbo.incremental import FetchRecord
 from sokbo.models import Article, StoredArticle
@@ -198,13 +199,22 @@ class Store:
         table missing and the second CREATE would fail. Holding a lock across the check
         and the creation makes the later process find the tables made.
         """
-        with self.engine.begin() as conn:
-            if self.engine.dialect.name == "postgresql":  # DDL is transactional there
-                conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
-            elif self.engine.dialect.name == "sqlite":  # take the write lock up front
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            metadata.create_all(conn)
-            _add_missing_columns(conn)
+        for attempt in range(5):
+            try:
+                with self.engine.begin() as conn:
+                    if self.engine.dialect.name == "postgresql":  # DDL is transactional
+                        conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+                    elif self.engine.dialect.name == "sqlite":  # the write lock up front
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    metadata.create_all(conn)
+                    _add_missing_columns(conn)
+                return
+            except OperationalError as exc:
+                # A brand-new SQLite file: the first process switching it to WAL holds
+                # an exclusive lock that SQLite reports at once, without waiting.
+                if "locked" not in str(exc) or attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
     def close(self) -> None:
         self.engine.dispose()
