@@ -11,7 +11,7 @@ import lxml.html
 import nh3
 from lxml.etree import _Element
 
-from sokbo.extract.images import largest_candidate
+from sokbo.extract.images import LAZY_SRC_ATTRIBUTES, largest_candidate
 from sokbo.htmltree import HTML_WS, drop_element, inner_html
 
 __all__ = ["clean_html"]
@@ -103,18 +103,6 @@ ALLOWED_ATTRIBUTES: Mapping[str, frozenset[str]] = MappingProxyType(
     }
 )
 
-# Lazy loaders keep the real image in one of these while `src` holds a placeholder (a
-# blank GIF, a data: URI or nothing) until a script swaps them, which never happens in a
-# feed reader or a Jekyll page.
-LAZY_SRC_ATTRIBUTES: tuple[str, ...] = (
-    "data-src",
-    "data-lazy-src",
-    "data-original",
-    "data-lazy",
-    "data-url",
-    "data-echo",
-    "data-actualsrc",
-)
 # A `src` that only reserves the image's place.
 PLACEHOLDER_SRC = re.compile(
     r"^data:|(?:blank|spacer|pixel|transparent|grey|gray|loading|lazy|placeholder)[\w-]*\.(?:gif|png|svg)",

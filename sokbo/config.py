@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from sokbo.urls import http_url
+
 DEFAULT_CONFIG = "sokbo.toml"
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _INTERVAL = re.compile(r"^(?:every\s+)?((?:\d+[smhd]\s*)+)$")
@@ -39,8 +41,7 @@ def _check_id(value: str) -> str:
 
 
 def _check_http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if http_url(value) != value:
         raise ValueError(f"not an http(s) URL: {value!r}")
     return value
 

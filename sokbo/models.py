@@ -43,8 +43,6 @@ class Page:
     final_url: str
     html: str
     fetched_at: datetime
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
     hint: FeedHint = field(default_factory=FeedHint)
 
 

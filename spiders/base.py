@@ -227,11 +227,6 @@ class SourceSpider(scrapy.Spider):
             final_url=response.url,
             html=decoded.text,
             fetched_at=datetime.now(UTC),
-            status=response.status,
-            headers={
-                key.decode("latin-1"): b", ".join(values).decode("latin-1")
-                for key, values in response.headers.items()
-            },
             hint=hint,
         )
 

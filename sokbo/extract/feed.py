@@ -7,12 +7,12 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
 from sokbo.extract.jsonfeed import JsonFeedError, looks_like_json, read_json_feed
 from sokbo.models import FeedHint
+from sokbo.urls import http_url
 
 
 class FeedError(ValueError):
@@ -86,8 +86,8 @@ def parse_feed(body: bytes, url: str) -> tuple[list[FeedItem], list[str]]:
     for index, entry in enumerate(parsed.entries):
         # An id stands in for a missing link only when it is itself a URL: RSS guids
         # with isPermaLink="false" are opaque and would resolve to a wrong page.
-        absolute = urljoin(url, entry["link"]) if entry.get("link") else entry.get("id", "")
-        if urlsplit(absolute).scheme not in ("http", "https"):
+        absolute = http_url(entry["link"], url) if entry.get("link") else http_url(entry.get("id"))
+        if absolute is None:
             problems.append(_no_link(index, entry.get("title")))
             continue
         items.append(FeedItem(absolute, _hint(entry, rss)))

@@ -26,13 +26,16 @@ _AD_HOST = re.compile(
 )
 _NOT_PHOTO = (".ico", ".svg", ".svgz")
 _CHROME_ATTRS = re.compile(r"logo|icon|emoji|avatar|profile|sprite|btn", re.IGNORECASE)
-# Lazy loaders keep the real address here and a placeholder in src.
-_LAZY_ATTRS = (
+# Lazy loaders keep the real address here while `src` holds a placeholder (a blank GIF,
+# a data: URI, a blurred preview) until a script swaps them, which never happens in a
+# feed reader or a Jekyll page. The clean stage reads the same list.
+LAZY_SRC_ATTRIBUTES = (
     "data-src",
     "data-lazy-src",
     "data-original",
     "data-lazy",
     "data-url",
+    "data-echo",
     "data-actualsrc",
     "data-full-src",
 )
@@ -145,7 +148,7 @@ def body_image(body_html: str, base: str) -> tuple[str, str] | None:
         marks = " ".join(img.get(a, "") for a in ("class", "id", "alt"))
         if _CHROME_ATTRS.search(marks):
             continue
-        for attr in (*_LAZY_ATTRS, "data-srcset", "srcset", "src"):
+        for attr in (*LAZY_SRC_ATTRIBUTES, "data-srcset", "srcset", "src"):
             raw = img.get(attr)
             value = largest_candidate(raw) if raw and attr.endswith("srcset") else raw
             url = image_url(value, base)
