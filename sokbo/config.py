@@ -65,11 +65,16 @@ def parse_interval(value: str) -> timedelta | None:
     return delta
 
 
+ADAPTIVE = "adaptive"
+
+
 def _check_schedule(value: str) -> str:
+    if value == ADAPTIVE:
+        return value
     interval = parse_interval(value)
     if interval is not None:
-        if interval < timedelta(minutes=1):
-            raise ValueError("interval shorter than one minute")
+        if interval < timedelta(seconds=1):
+            raise ValueError("interval shorter than one second")
         return value
     from apscheduler.triggers.cron import CronTrigger
 
@@ -77,8 +82,8 @@ def _check_schedule(value: str) -> str:
         CronTrigger.from_crontab(value)
     except ValueError:
         raise ValueError(
-            "not a cron expression (five fields, e.g. '*/10 * * * *') "
-            "nor an interval (e.g. 'every 15m')"
+            "not a cron expression (five fields, e.g. '*/10 * * * *'), "
+            "an interval (e.g. 'every 15m') nor 'adaptive'"
         ) from None
     return value
 
@@ -151,6 +156,18 @@ class CrawlConfig(Strict):
     resume: bool = True
 
 
+class ScheduleConfig(Strict):
+    """`sokbo schedule`: the settings of the long-running scheduler process."""
+
+    # APScheduler's job store; empty: the store's URL when it is PostgreSQL, else
+    # sqlite:///<state_dir>/scheduler.db.
+    jobstore: str = ""
+    misfire_grace: Duration = timedelta(minutes=5)  # a run this late still happens
+    stop_grace: Duration = timedelta(seconds=60)  # on SIGTERM, a running crawl may finish
+    max_parallel: int = Field(default=2, ge=1, le=64)  # crawls at once, each a process
+    log_file: Path = Path("sokbo.log")  # rotating; relative to crawl.state_dir
+
+
 class FeedSettings(Strict):
     formats: list[Literal["rss", "atom", "json"]] = ["rss", "atom", "json"]
     limit: int = Field(default=50, ge=1, le=1000)
@@ -188,6 +205,11 @@ class SourceConfig(Strict):
     start_urls: list[HttpUrl] = Field(min_length=1)
     allowed_domains: list[str] = []
     schedule: Schedule = "every 15m"
+    jitter: Duration = timedelta(seconds=30)  # runs start up to this much later, at random
+    timeout: Duration = timedelta(minutes=30)  # a run still going is stopped (SIGINT)
+    # schedule = "adaptive": the interval moves between these with the source's pace.
+    min_interval: Duration = timedelta(minutes=5)
+    max_interval: Duration = timedelta(hours=2)
     language: str = "ko"
     timezone: TimeZone = "Asia/Seoul"
     encoding: str | None = None
@@ -203,6 +225,15 @@ class SourceConfig(Strict):
     def _links_for_listings(self) -> SourceConfig:
         if self.links is not None and self.kind != "listing":
             raise ValueError("links: only for kind = 'listing'")
+        return self
+
+    @model_validator(mode="after")
+    def _adaptive_bounds(self) -> SourceConfig:
+        bounds = {"min_interval", "max_interval"} & self.model_fields_set
+        if bounds and self.schedule != ADAPTIVE:
+            raise ValueError(f"{min(bounds)}: only for schedule = 'adaptive'")
+        if not timedelta(seconds=1) <= self.min_interval <= self.max_interval:
+            raise ValueError("min_interval: must be at least 1s and at most max_interval")
         return self
 
     @field_validator("encoding")
@@ -263,6 +294,7 @@ class SiteConfig(Strict):
 class Config(Strict):
     store: StoreConfig = StoreConfig()
     crawl: CrawlConfig = CrawlConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
     site: list[SiteConfig] = []
     source: list[SourceConfig] = Field(min_length=1)
 
@@ -290,6 +322,19 @@ class Config(Strict):
 
     def sites_for(self, source_id: str) -> list[SiteConfig]:
         return [site for site in self.site if source_id in site.sources]
+
+    @property
+    def jobstore_url(self) -> str:
+        """Where the scheduler keeps its jobs: as configured, else beside the store."""
+        if self.schedule.jobstore:
+            return self.schedule.jobstore
+        if self.store.url.startswith("postgresql"):
+            return self.store.url
+        return f"sqlite:///{self.crawl.state_dir / 'scheduler.db'}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.crawl.state_dir / self.schedule.log_file
 
 
 def load_config(path: str | Path) -> Config:
