@@ -65,6 +65,17 @@ def parse_interval(value: str) -> timedelta | None:
     return delta
 
 
+def format_duration(delta: timedelta) -> str:
+    """A duration as the config writes it (`90s` -> `1m30s`, `1h`); parse_interval reads it."""
+    seconds = round(delta.total_seconds())
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"
+
+
 ADAPTIVE = "adaptive"
 
 
@@ -76,14 +87,15 @@ def _check_schedule(value: str) -> str:
         if interval < timedelta(seconds=1):
             raise ValueError("interval shorter than one second")
         return value
-    from apscheduler.triggers.cron import CronTrigger
+    from sokbo.cron import CronError, cron_trigger
 
     try:
-        CronTrigger.from_crontab(value)
-    except ValueError:
+        cron_trigger(value, "UTC")
+    except ValueError as exc:
+        detail = f" ({exc})" if isinstance(exc, CronError) else ""
         raise ValueError(
             "not a cron expression (five fields, e.g. '*/10 * * * *'), "
-            "an interval (e.g. 'every 15m') nor 'adaptive'"
+            f"an interval (e.g. 'every 15m') nor 'adaptive'{detail}"
         ) from None
     return value
 

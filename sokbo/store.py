@@ -152,6 +152,8 @@ runs = Table(
     Column("finished", UTCDateTime, nullable=False),
     Column("reason", Text, nullable=False),  # Scrapy's close reason, any string
     Column("stats", JSON, nullable=False),
+    Column("exit_status", Integer),  # the crawl process's; negative: killed by that signal
+    Column("errors", Text),  # what went wrong, in a line (NULL: nothing)
 )
 
 
@@ -522,6 +524,9 @@ class Store:
         finished: datetime,
         reason: str,
         stats: dict[str, Any],
+        *,
+        exit_status: int | None = None,
+        errors: str | None = None,
     ) -> None:
         _require_aware(started, finished)
         safe = json.loads(json.dumps(stats, default=str))
@@ -533,6 +538,8 @@ class Store:
                     finished=finished,
                     reason=reason,
                     stats=safe,
+                    exit_status=exit_status,
+                    errors=errors,
                 )
             )
 

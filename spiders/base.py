@@ -29,6 +29,7 @@ from sokbo.encoding import Decoded, decode_html
 from sokbo.extract.discovery import article_page_url
 from sokbo.incremental import fetch_reason, too_old
 from sokbo.models import FeedHint, Page
+from sokbo.outcome import crawl_errors, crawl_exit_status
 from sokbo.settings import apply_crawl_config
 from sokbo.store import DocumentState, Store
 
@@ -265,7 +266,16 @@ class SourceSpider(scrapy.Spider):
                 self.source.id,
                 self.jobdir,
             )
-        self.store.record_run(self.source.id, self.started, now, reason, self.stats.get_stats())
+        stats = self.stats.get_stats()
+        self.store.record_run(
+            self.source.id,
+            self.started,
+            now,
+            reason,
+            stats,
+            exit_status=crawl_exit_status(reason, stats),
+            errors=crawl_errors(reason, stats),
+        )
         self.store.close()
 
     def _forget_job(self) -> None:

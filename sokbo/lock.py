@@ -1,0 +1,234 @@
+"""One crawl of a source at a time, across processes: a file lock, or a PostgreSQL
+advisory lock when the store is on PostgreSQL (crawling machines then share nothing
+but the database)."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol
+
+from sqlalchemy import Connection, Engine, create_engine, func, select, text
+from sqlalchemy.pool import NullPool
+
+from sokbo.config import Config
+
+# How often a waiting crawl tries again: quick enough to follow a finished crawl at once,
+# slow enough to cost nothing (a PostgreSQL try is one round trip).
+POLL_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a source's lock, as far as the lock can tell."""
+
+    pid: int | None
+    since: datetime | None
+
+    def describe(self) -> str:
+        """`pid 123, since 12:00:01 UTC`; the date too when it is not today."""
+        parts = [f"pid {self.pid}" if self.pid else "another process"]
+        if self.since is not None:
+            since = self.since.astimezone(UTC)
+            shown = "%H:%M:%S" if since.date() == datetime.now(UTC).date() else "%Y-%m-%d %H:%M:%S"
+            parts.append(f"since {since.strftime(shown)} UTC")
+        return ", ".join(parts)
+
+
+class SourceBusy(Exception):
+    """A source's lock is held by another crawl (after waiting, if we waited)."""
+
+    def __init__(self, source_id: str, holder: Holder | None, waited: float | None) -> None:
+        self.source_id, self.holder, self.waited = source_id, holder, waited
+        who = (holder or Holder(None, None)).describe()
+        if waited is None:
+            message = (
+                f"source '{source_id}' is already being crawled ({who}); try later or pass --wait"
+            )
+        else:
+            message = (
+                f"source '{source_id}' is still being crawled after waiting "
+                f"{waited:g} s ({who}); try later or wait longer"
+            )
+        super().__init__(message)
+
+
+class SourceLock(Protocol):
+    source_id: str
+
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free; never blocks."""
+
+    def holder(self) -> Holder | None:
+        """Who holds the lock now (None: nobody, or unknown)."""
+
+    def release(self) -> None:
+        """Give the lock back (also done by the system when the process ends)."""
+
+
+class FileLock:
+    """flock(2) on <state_dir>/locks/<source>.lock, which names its holder.
+
+    The kernel drops the lock when the holding process ends, however it ends, so a
+    crashed crawl never leaves a source locked. The file is never deleted: a process
+    waiting on the old file would otherwise lock a file nobody else sees.
+    """
+
+    def __init__(self, folder: Path, source_id: str) -> None:
+        self.source_id = source_id
+        self.path = folder / f"{source_id}.lock"
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {datetime.now(UTC).isoformat()}\n".encode(), 0)
+        self._fd = fd
+        return True
+
+    def holder(self) -> Holder | None:
+        try:
+            pid, since = self.path.read_text(encoding="utf-8").split()
+            return Holder(int(pid), datetime.fromisoformat(since))
+        except (OSError, ValueError):  # gone, or taken a moment ago and not yet named
+            return None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+_APP_NAME = re.compile(r"^sokbo crawl pid (\d+) since (\S+)$")
+
+
+class AdvisoryLock:
+    """A session-level pg_try_advisory_lock on a connection of its own.
+
+    PostgreSQL drops it when the session ends, so a killed crawl frees the source. The
+    connection's application_name names the holder, for the message of the next one.
+    """
+
+    def __init__(self, url: str, source_id: str) -> None:
+        self.source_id = source_id
+        self.url = url
+        digest = hashlib.sha256(f"sokbo source {source_id}".encode()).digest()
+        self.key = int.from_bytes(digest[:8], "big", signed=True)  # stable across runs
+        self._engine: Engine | None = None
+        self._conn: Connection | None = None
+        self._held = False
+
+    def try_acquire(self) -> bool:
+        if self._conn is None:
+            name = f"sokbo crawl pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
+            self._engine = create_engine(
+                self.url, poolclass=NullPool, connect_args={"application_name": name}
+            )
+            # Autocommit: the lock outlives transactions; an idle open one would not.
+            self._conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self._held = bool(self._conn.execute(select(func.pg_try_advisory_lock(self.key))).scalar())
+        return self._held
+
+    def holder(self) -> Holder | None:
+        # A bigint key is shown in pg_locks as two 32-bit halves, objsubid 1.
+        query = text(
+            "SELECT a.application_name, a.backend_start FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+            "AND l.classid::bigint = :high AND l.objid::bigint = :low "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        engine = create_engine(self.url, poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                row = conn.execute(
+                    query, {"high": (self.key >> 32) & 0xFFFFFFFF, "low": self.key & 0xFFFFFFFF}
+                ).first()
+        finally:
+            engine.dispose()
+        if row is None:
+            return None
+        match = _APP_NAME.match(row.application_name or "")
+        if match is None:  # not one of ours, or hidden from this role
+            return Holder(None, row.backend_start)
+        return Holder(int(match.group(1)), datetime.fromisoformat(match.group(2)))
+
+    def release(self) -> None:
+        if self._conn is not None:
+            if self._held:
+                self._conn.execute(select(func.pg_advisory_unlock(self.key)))
+                self._held = False
+            self._conn.close()
+            self._conn = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+def source_lock(config: Config, source_id: str) -> SourceLock:
+    """The lock of one source: in the database when the store is PostgreSQL, else a file."""
+    if config.store.url.startswith("postgresql"):
+        return AdvisoryLock(config.store.url, source_id)
+    return FileLock(config.crawl.state_dir / "locks", source_id)
+
+
+class SourceLocks:
+    """The locks of the sources one `sokbo crawl` runs; released when the block ends."""
+
+    def __init__(self, locks: Sequence[SourceLock]) -> None:
+        self.locks = list(locks)
+
+    def __enter__(self) -> SourceLocks:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    def release(self) -> None:
+        for lock in reversed(self.locks):
+            lock.release()
+        self.locks.clear()
+
+
+def acquire_source_locks(
+    config: Config, source_ids: Sequence[str], wait: float | None = None
+) -> SourceLocks:
+    """Lock every source, in sorted order (two crawls waiting for each other's sources
+    would otherwise wait forever); `wait`: None to fail at once, else seconds to keep
+    trying (math.inf: until free). Raises SourceBusy naming the holder."""
+    taken: list[SourceLock] = []
+    deadline = None if wait is None else time.monotonic() + wait
+    try:
+        for source_id in sorted(set(source_ids)):
+            lock = source_lock(config, source_id)
+            while not lock.try_acquire():
+                if deadline is None or time.monotonic() >= deadline:
+                    lock.release()
+                    raise SourceBusy(source_id, lock.holder(), wait)
+                time.sleep(POLL_SECONDS)
+            taken.append(lock)
+    except BaseException:
+        SourceLocks(taken).release()
+        raise
+    return SourceLocks(taken)

@@ -1,0 +1,46 @@
+"""What a crawl's Scrapy stats say about how it went: failed or not, why, and its counts.
+
+One definition for `sokbo crawl`'s exit status, the runs table and the scheduler's log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def _count(stats: Mapping[str, Any], key: str) -> int:
+    value = stats.get(key, 0)
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def crawl_errors(reason: str | None, stats: Mapping[str, Any]) -> str | None:
+    """A short summary of what went wrong (`stopped: shutdown; 2 errors logged`), None
+    for a clean run: finished, no error logged, every page fetched."""
+    problems = []
+    if reason != "finished":
+        problems.append(f"stopped: {reason or 'unknown reason'}")
+    errors = _count(stats, "log_count/ERROR")
+    if errors:
+        problems.append(f"{errors} error{'s' if errors != 1 else ''} logged")
+    failed = _count(stats, "sokbo/page_errors")
+    if failed:
+        problems.append(f"{failed} page{'s' if failed != 1 else ''} not fetched")
+    return "; ".join(problems) or None
+
+
+def crawl_exit_status(reason: str | None, stats: Mapping[str, Any]) -> int:
+    """0 for a clean run, 1 otherwise: what `sokbo crawl` exits with for this source."""
+    return 0 if crawl_errors(reason, stats) is None else 1
+
+
+def crawl_counts(stats: Mapping[str, Any]) -> dict[str, int]:
+    """The figures of one run that a log line or a status table shows."""
+    return {
+        "requests": _count(stats, "downloader/response_count"),
+        "pages": sum(_count(stats, f"sokbo/fetch/{why}") for why in ("new", "changed", "recheck")),
+        "new": _count(stats, "sokbo/articles/new"),
+        "updated": _count(stats, "sokbo/articles/updated"),
+        "unchanged": _count(stats, "sokbo/articles/unchanged"),
+        "dropped": sum(_count(stats, key) for key in stats if key.startswith("sokbo/dropped/")),
+    }

@@ -1,0 +1,330 @@
+"""Run one source's crawl in a child process, stop it when it overruns, record the run.
+
+Scrapy's reactor cannot be restarted in one process, so every scheduled crawl is a
+`sokbo crawl SOURCE` of its own; the scheduler only starts, watches and stops them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from sokbo.config import Config, ConfigError, SourceConfig, format_duration, load_config
+from sokbo.outcome import crawl_counts
+from sokbo.store import Store, runs
+
+logger = logging.getLogger(__name__)
+
+EXIT_LOCKED = 3  # sokbo.cli.EXIT_LOCKED: another process is crawling the source
+# The crawl's last stderr lines, kept for the error summary of a crawl that died.
+_TAIL_LINES = 5
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How one scheduled run went: the process's exit status and the counts it recorded."""
+
+    source_id: str
+    exit_status: int
+    seconds: float
+    counts: dict[str, int]
+    errors: str | None
+    skipped: bool = False
+
+
+class Crawls:
+    """The crawls this process runs, so that a stop reaches every one of them.
+
+    One instance per process (CRAWLS): both the job function, which APScheduler calls
+    by name with plain arguments, and the scheduler's stop handling need it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._processes: dict[str, subprocess.Popen[str]] = {}
+        self._why: dict[str, str] = {}  # why we stopped a crawl, for its run record
+        self._interrupted: set[str] = set()
+        self._active = 0
+        self.stopping = False
+
+    def begin(self) -> bool:
+        """Count a run in; False once the process is stopping (no new runs)."""
+        with self._lock:
+            if self.stopping:
+                return False
+            self._active += 1
+            return True
+
+    def end(self) -> None:
+        with self._lock:
+            self._active -= 1
+            self._lock.notify_all()
+
+    def spawn(self, source_id: str, command: list[str], cwd: Path) -> subprocess.Popen[str] | None:
+        """Start the crawl unless a stop came first (then None)."""
+        with self._lock:
+            if self.stopping:
+                return None
+            process = subprocess.Popen(
+                command,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                # A process group of its own: a Ctrl-C in the scheduler's terminal reaches
+                # the scheduler only, which then stops each crawl once, cleanly.
+                start_new_session=True,
+            )
+            self._processes[source_id] = process
+            return process
+
+    def forget(self, source_id: str) -> str | None:
+        """The crawl ended: drop it; why it was stopped, if we stopped it."""
+        with self._lock:
+            self._processes.pop(source_id, None)
+            self._interrupted.discard(source_id)
+            return self._why.pop(source_id, None)
+
+    def interrupt(self, source_id: str, why: str) -> None:
+        """SIGINT, once: Scrapy stops cleanly and its JOBDIR stays resumable (a second
+        SIGINT would make it stop at once and lose the queue)."""
+        with self._lock:
+            process = self._processes.get(source_id)
+            if process is None or source_id in self._interrupted:
+                return
+            self._interrupted.add(source_id)
+            self._why.setdefault(source_id, why)
+            _signal_group(process, signal.SIGINT)
+
+    def kill(self, source_id: str, why: str) -> None:
+        with self._lock:
+            process = self._processes.get(source_id)
+            if process is not None:
+                self._why.setdefault(source_id, why)
+                _signal_group(process, signal.SIGKILL)
+
+    def stop_taking(self) -> None:
+        with self._lock:
+            self.stopping = True
+
+    def running(self) -> list[str]:
+        with self._lock:
+            return sorted(self._processes)
+
+    def interrupt_all(self, why: str) -> None:
+        for source_id in self.running():
+            self.interrupt(source_id, why)
+
+    def kill_all(self, why: str) -> None:
+        for source_id in self.running():
+            self.kill(source_id, why)
+
+    def wait_idle(self, timeout: float | None) -> bool:
+        """Wait until no run is in progress (recording included); False on timeout."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._active == 0, timeout)
+
+
+CRAWLS = Crawls()
+
+
+def _signal_group(process: subprocess.Popen[str], signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):  # already gone
+        os.killpg(process.pid, signum)
+
+
+def crawl_command(config_path: Path, source_id: str) -> list[str]:
+    return [sys.executable, "-m", "sokbo.cli", "crawl", source_id, "--config", str(config_path)]
+
+
+def run_job(config_path: str, source_id: str) -> None:
+    """The scheduler's job function: crawl one source with the config as it is on disk.
+
+    Module-level with plain string arguments, because the job store keeps a reference to
+    it and its arguments for a later scheduler process to find again.
+    """
+    try:
+        config = load_config(config_path)
+        config.get_source(source_id)
+    except ConfigError as exc:
+        logger.error("%s: not run: %s (fix the config, then send SIGHUP)", source_id, exc)
+        return
+    run_source(config, Path(config_path), source_id)
+
+
+def run_source(
+    config: Config, config_path: Path, source_id: str, crawls: Crawls = CRAWLS
+) -> RunResult | None:
+    """Crawl one source in a child process and record the run; None when the process is
+    stopping and the run was not started."""
+    if not crawls.begin():
+        logger.info("%s: not started: the scheduler is stopping", source_id)
+        return None
+    try:
+        return _run(config, config_path, config.get_source(source_id), crawls)
+    finally:
+        crawls.end()
+
+
+def _run(
+    config: Config, config_path: Path, source: SourceConfig, crawls: Crawls
+) -> RunResult | None:
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    process = crawls.spawn(source.id, crawl_command(config_path, source.id), config_path.parent)
+    if process is None:
+        logger.info("%s: not started: the scheduler is stopping", source.id)
+        return None
+    logger.info("%s: run started (pid %d)", source.id, process.pid)
+    tail: deque[str] = deque(maxlen=_TAIL_LINES)
+    reader = threading.Thread(
+        target=_forward_stderr, args=(process, source.id, tail), name=f"stderr-{source.id}"
+    )
+    reader.start()
+    try:
+        _wait(process, source, config.schedule.stop_grace, crawls)
+    finally:
+        why = crawls.forget(source.id)
+        reader.join()
+    status = process.returncode
+    seconds = time.monotonic() - clock
+    if status == EXIT_LOCKED:
+        logger.info("%s: skipped: already running (another crawl holds its lock)", source.id)
+        return RunResult(source.id, status, seconds, {}, None, skipped=True)
+    store = Store(config.store.url)
+    try:
+        stats, errors = _record(store, source.id, started, status, why, tail)
+        _rebuild_queued_feeds(store, config, source.id)
+    finally:
+        store.close()
+    result = RunResult(source.id, status, seconds, crawl_counts(stats), errors)
+    _log_end(result)
+    return result
+
+
+def _wait(
+    process: subprocess.Popen[str], source: SourceConfig, grace: timedelta, crawls: Crawls
+) -> None:
+    """Wait for the crawl; past the source's timeout, SIGINT it, and SIGKILL it when it
+    has not stopped `grace` later."""
+    try:
+        process.wait(timeout=source.timeout.total_seconds())
+        return
+    except subprocess.TimeoutExpired:
+        pass
+    why = f"timed out after {format_duration(source.timeout)}"
+    logger.warning("%s: %s; stopping it (SIGINT)", source.id, why)
+    crawls.interrupt(source.id, why)
+    try:
+        process.wait(timeout=grace.total_seconds())
+        return
+    except subprocess.TimeoutExpired:
+        pass
+    logger.warning(
+        "%s: still running %s after SIGINT; killing it (SIGKILL)",
+        source.id,
+        format_duration(grace),
+    )
+    crawls.kill(source.id, f"{why}; killed {format_duration(grace)} after SIGINT")
+    process.wait()
+
+
+def _forward_stderr(process: subprocess.Popen[str], source_id: str, tail: deque[str]) -> None:
+    """The crawl's warnings and errors into the scheduler's log, the last few kept."""
+    assert process.stderr is not None
+    for line in process.stderr:
+        line = line.rstrip()
+        if line:
+            tail.append(line)
+            logger.info("%s | %s", source_id, line)
+    process.stderr.close()
+
+
+def _record(
+    store: Store,
+    source_id: str,
+    started: datetime,
+    status: int,
+    why: str | None,
+    tail: deque[str],
+) -> tuple[dict[str, Any], str | None]:
+    """Complete the run's row: the spider records one when it closes; a crawl that
+    died before (killed, crashed, a bad config) gets one from here. (stats, errors)."""
+    query = (
+        select(runs.c.id, runs.c.stats, runs.c.errors)
+        .where((runs.c.source_id == source_id) & (runs.c.started >= started))
+        .order_by(runs.c.id.desc())
+        .limit(1)
+    )
+    with store.engine.begin() as conn:
+        row = conn.execute(query).first()
+        if row is not None:
+            errors = "; ".join(part for part in (why, row.errors) if part) or None
+            conn.execute(
+                runs.update().where(runs.c.id == row.id).values(exit_status=status, errors=errors)
+            )
+            return dict(row.stats), errors
+    errors = _exit_summary(status, why, tail)
+    if why:
+        reason = "timeout" if why.startswith("timed out") else "shutdown"
+    else:
+        reason = "killed" if status < 0 else "exited"
+    store.record_run(
+        source_id, started, datetime.now(UTC), reason, {}, exit_status=status, errors=errors
+    )
+    return {}, errors
+
+
+def _exit_summary(status: int, why: str | None, tail: deque[str]) -> str:
+    """`timed out after 30m; killed by SIGKILL`, `exited 1: <its last stderr line>`."""
+    if status < 0:
+        ended = f"killed by {signal.Signals(-status).name}"
+    else:
+        ended = f"exited {status}" + (f": {tail[-1]}" if tail else "")
+    return f"{why}; {ended}" if why else ended
+
+
+def _rebuild_queued_feeds(store: Store, config: Config, source_id: str) -> None:
+    """Build the feeds the crawl queued but did not build (it was stopped before its feed
+    stage); after a clean crawl the queue is empty and nothing is built."""
+    from feeds.write import write_queued_feeds
+
+    for site in config.sites_for(source_id):
+        try:
+            written = [path for path, changed in write_queued_feeds(store, site) if changed]
+        except Exception:  # the next run, or `sokbo feeds`, builds them
+            logger.exception(
+                "%s: rebuilding the queued feeds of site '%s' failed", source_id, site.id
+            )
+            continue
+        if written:
+            logger.info(
+                "%s: wrote %d queued feed files of site '%s'", source_id, len(written), site.id
+            )
+
+
+def _log_end(result: RunResult) -> None:
+    counts = result.counts
+    line = (
+        f"{result.source_id}: run ended in {result.seconds:.1f} s (exit {result.exit_status}): "
+        f"{counts.get('pages', 0)} pages, {counts.get('new', 0)} new, "
+        f"{counts.get('updated', 0)} updated, {counts.get('unchanged', 0)} unchanged, "
+        f"{counts.get('dropped', 0)} dropped; errors: {result.errors or 'none'}"
+    )
+    (logger.warning if result.errors else logger.info)(line)
