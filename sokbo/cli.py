@@ -1,4 +1,4 @@
-"""The `sokbo` command: crawl, feeds, check and demo."""
+"""The `sokbo` command: crawl, feeds, publish, status, check and demo."""
 
 from __future__ import annotations
 
@@ -64,6 +64,14 @@ def _parser() -> argparse.ArgumentParser:
         description="Re-render every post of every site from the store (after a template or "
         "config change) without crawling; files that would not change are left alone.",
     )
+    status = commands.add_parser(
+        "status",
+        parents=[common],
+        help="show how each source is doing: last run, articles, extraction health, alerts",
+        description="Per source: the last run (when, how long, result, new/updated/dropped), "
+        "articles in the last 24 h, extraction health, alerts and the next scheduled run.",
+    )
+    status.add_argument("--json", action="store_true", help="print JSON for machines")
     commands.add_parser(
         "check",
         parents=[common],
@@ -100,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return rebuild_feeds(config)
     if args.command == "publish":
         return republish(config)
+    if args.command == "status":
+        return show_status(config, as_json=args.json)
     if args.command == "demo":
         return run_demo(config, config_path, serve_only=args.serve, verbose=verbose)
     sources = args.sources or [source.id for source in config.source]
@@ -196,6 +206,27 @@ def republish(config: Config) -> int:
         store.close()
     print(f"posts: {written} written, {unchanged} unchanged")
     return rebuild_feeds(config)
+
+
+def show_status(config: Config, as_json: bool) -> int:
+    """Print the status table (or JSON); each alert is also logged at WARNING."""
+    import logging
+    from datetime import UTC, datetime
+
+    from sokbo.status import alerts_of, collect_status, format_table, log_alerts, to_json
+    from sokbo.store import Store
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    store = Store(config.store.url)
+    try:
+        now = datetime.now(UTC)
+        rows = collect_status(config, store, now)
+    finally:
+        store.close()
+    print(to_json(rows) if as_json else format_table(rows, now))
+    log_alerts(alerts_of(rows))
+    return EXIT_OK
 
 
 def run_demo(config: Config, path: Path, serve_only: bool, verbose: bool) -> int:
