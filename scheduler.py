@@ -1,16 +1,356 @@
-"""APScheduler entry point: scheduled crawls arrive with a later issue (see README)."""
+"""`sokbo schedule` (or `python scheduler.py --config sokbo.toml`): every source on its own
+schedule with APScheduler 3, each crawl a process of its own, until SIGTERM.
+
+Signals: SIGHUP reloads the config and brings the jobs in step (a broken config is
+logged and the current jobs kept); SIGTERM or SIGINT stops taking new runs, lets the
+running crawls finish within [schedule] stop_grace, then stops them cleanly (SIGINT, so
+their JOBDIR stays resumable; SIGKILL after another stop_grace) and exits 0.
+"""
 
 from __future__ import annotations
 
+import argparse
+import logging
+import os
+import signal
 import sys
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from queue import SimpleQueue
+from types import FrameType
+
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    EVENT_SCHEDULER_STARTED,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+    SchedulerEvent,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from sokbo.config import (
+    ADAPTIVE,
+    DEFAULT_CONFIG,
+    Config,
+    ConfigError,
+    format_duration,
+    load_config,
+)
+from sokbo.jobs import JOBS_TABLE, current_interval, make_trigger, source_of, sync_jobs
+from sokbo.runner import CRAWLS
+from sokbo.store import Store
+
+logger = logging.getLogger("sokbo.scheduler")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+_LOG_FORMAT = "%(asctime)sZ %(levelname)s %(name)s: %(message)s"
+_LOG_BYTES, _LOG_BACKUPS = 10 * 1024 * 1024, 5
 
 
-def main() -> int:
-    print(
-        "scheduler.py: scheduled crawls are not built yet; run `sokbo crawl` from cron meanwhile",
-        file=sys.stderr,
+class Scheduler:
+    """The long-running process: APScheduler's BlockingScheduler with a persistent job
+    store, the signal handling around it and the graceful stop after it."""
+
+    def __init__(self, config: Config, path: Path) -> None:
+        self.config = config
+        self.path = path.resolve()
+        self.failure: str | None = None
+        config.crawl.state_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(config.store.url)
+        # Held across the job syncs, the adaptive reschedules and the stop, which come
+        # from three threads (main, signals, workers) and must not interleave.
+        self._lock = threading.RLock()
+        self._stopping = False
+        self._why = "scheduler stopped"  # said in the run records of crawls it stops
+        # Signal handlers only put the signal here (SimpleQueue.put is safe in a
+        # handler); the control thread does the work, free to take locks.
+        self._signals: SimpleQueue[int] = SimpleQueue()
+        self.scheduler = BlockingScheduler(
+            jobstores={
+                "default": SQLAlchemyJobStore(url=config.jobstore_url, tablename=JOBS_TABLE)
+            },
+            executors={"default": ThreadPoolExecutor(config.schedule.max_parallel)},
+            timezone=UTC,
+        )
+        self.scheduler.add_listener(self._started, EVENT_SCHEDULER_STARTED)
+        self.scheduler.add_listener(self._ran, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
+        self.scheduler.add_listener(self._busy, EVENT_JOB_MAX_INSTANCES)
+
+    def run(self) -> int:
+        """Schedule until stopped; EXIT_OK after a clean stop."""
+        for signum in (*_STOP_SIGNALS, signal.SIGHUP):
+            signal.signal(signum, self._on_signal)
+        threading.Thread(target=self._control, name="signals", daemon=True).start()
+        logger.info(
+            "scheduler starting (pid %d): %d sources from %s, jobs in %s, at most %d crawls "
+            "at once",
+            os.getpid(),
+            len(self.config.source),
+            self.path,
+            _safe_url(self.config.jobstore_url),
+            self.config.schedule.max_parallel,
+        )
+        try:
+            # Paused until _started has brought the jobs in step with the config: a job
+            # due now must not run on the schedule of a config that no longer says so.
+            self.scheduler.start(paused=True)  # returns after shutdown
+        finally:
+            self._drain()
+            self.store.close()
+        if self.failure:
+            logger.error("scheduler stopped: %s", self.failure)
+            return EXIT_FAILED
+        logger.info("scheduler stopped")
+        return EXIT_OK
+
+    # -- signals -----------------------------------------------------------------------
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self._signals.put(signum)
+
+    def _control(self) -> None:
+        while True:
+            signum = self._signals.get()
+            if signum == signal.SIGHUP:
+                self.reload()
+            else:
+                self.stop(signal.Signals(signum).name)
+
+    def stop(self, why: str) -> None:
+        """Take no new runs; the main thread then lets the running ones finish."""
+        with self._lock:
+            if self._stopping:
+                # Asked twice: the operator does not want to wait out the grace period.
+                logger.warning("%s again: stopping the running crawls now (SIGINT)", why)
+                CRAWLS.interrupt_all(f"scheduler stopped ({why} twice)")
+                return
+            self._stopping = True
+            CRAWLS.stop_taking()
+            running = CRAWLS.running()
+            grace = format_duration(self.config.schedule.stop_grace)
+            if running:
+                logger.info(
+                    "%s: taking no new runs; %s may finish within %s",
+                    why,
+                    ", ".join(running),
+                    grace,
+                )
+            else:
+                logger.info("%s: taking no new runs; no crawl is running", why)
+            self._why = f"scheduler stopped ({why})"
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=False)
+
+    def reload(self) -> None:
+        """SIGHUP: read the config again and bring the jobs in step; keep the current
+        jobs when the new config has errors."""
+        try:
+            config = load_config(self.path)
+        except ConfigError as exc:
+            logger.error("SIGHUP: %s has errors; keeping the current jobs:\n%s", self.path, exc)
+            return
+        with self._lock:
+            if self._stopping:
+                return
+            if config.store.url != self.config.store.url:
+                self.store.close()
+                self.store = Store(config.store.url)
+            try:
+                changes = sync_jobs(self.scheduler, config, self.path, self.store)
+            except Exception:
+                logger.exception("SIGHUP: the jobs could not be updated; keeping the current jobs")
+                return
+            later = _needs_restart(self.config, config)
+            self.config = config
+        logger.info("SIGHUP: reloaded %s: %s", self.path, "; ".join(changes) or "no job changed")
+        if later:
+            logger.warning("SIGHUP: %s changed; that takes effect on restart", ", ".join(later))
+
+    # -- scheduler events --------------------------------------------------------------
+
+    def _started(self, _event: SchedulerEvent) -> None:
+        """The job store is open: sync the jobs, then let them run."""
+        with self._lock:
+            if not self._stopping:
+                try:
+                    changes = sync_jobs(self.scheduler, self.config, self.path, self.store)
+                except Exception as exc:
+                    logger.exception("the jobs could not be set up")
+                    self.failure = f"the jobs could not be set up: {exc}"
+                    self._stopping = True
+                    CRAWLS.stop_taking()
+                else:
+                    for change in changes:
+                        logger.info("jobs: %s", change)
+                    for job in self.scheduler.get_jobs():
+                        if source_of(job.id) is not None:
+                            logger.info("%s; next run %s", job.name, _when(job.next_run_time))
+            if self._stopping:  # a stop (or a failure) came before the first run
+                self.scheduler.shutdown(wait=False)
+            elif self.scheduler.state == STATE_PAUSED:
+                self.scheduler.resume()
+
+    def _ran(self, event: JobExecutionEvent) -> None:
+        """After a run of an adaptive source: the next one comes at its new pace."""
+        source_id = source_of(event.job_id)
+        if source_id is None:
+            return
+        with self._lock:
+            if self._stopping or self.scheduler.state != STATE_RUNNING:
+                return
+            source = next((s for s in self.config.source if s.id == source_id), None)
+            if source is None or source.schedule != ADAPTIVE:
+                return
+            job = self.scheduler.get_job(event.job_id)
+            interval = current_interval(self.config, self.store, source)
+            if job is None or interval is None or not isinstance(job.trigger, IntervalTrigger):
+                return
+            before = job.trigger.interval
+            if before == interval:
+                return
+            self.scheduler.reschedule_job(job.id, trigger=make_trigger(source, interval))
+        logger.info(
+            "%s: adaptive interval %s -> %s",
+            source_id,
+            format_duration(before),
+            format_duration(interval),
+        )
+
+    def _missed(self, event: JobExecutionEvent) -> None:
+        due = event.scheduled_run_time
+        logger.warning(
+            "%s: run due at %s skipped: missed by %s (more than [schedule] misfire_grace %s)",
+            source_of(event.job_id) or event.job_id,
+            _when(due),
+            format_duration(datetime.now(UTC) - due),
+            format_duration(self.config.schedule.misfire_grace),
+        )
+
+    def _busy(self, event: JobSubmissionEvent) -> None:
+        logger.warning(
+            "%s: run due at %s skipped: the previous run is still going",
+            source_of(event.job_id) or event.job_id,
+            _when(event.scheduled_run_times[-1]),
+        )
+
+    # -- stopping ----------------------------------------------------------------------
+
+    def _drain(self) -> None:
+        """Let the running crawls finish within stop_grace, then SIGINT them (Scrapy
+        stops cleanly, its JOBDIR resumable), then SIGKILL them after another grace."""
+        CRAWLS.stop_taking()
+        grace = self.config.schedule.stop_grace
+        why = self._why
+        if CRAWLS.wait_idle(grace.total_seconds()):
+            return
+        logger.warning(
+            "%s still running after %s; stopping (SIGINT)",
+            ", ".join(CRAWLS.running()) or "a crawl",
+            format_duration(grace),
+        )
+        CRAWLS.interrupt_all(why)
+        if CRAWLS.wait_idle(grace.total_seconds()):
+            return
+        logger.warning(
+            "%s still running %s after SIGINT; killing (SIGKILL)",
+            ", ".join(CRAWLS.running()) or "a crawl",
+            format_duration(grace),
+        )
+        CRAWLS.kill_all(f"{why}; killed {format_duration(grace)} after SIGINT")
+        CRAWLS.wait_idle(None)
+
+
+def _needs_restart(old: Config, new: Config) -> list[str]:
+    """Settings the running process cannot change under itself."""
+    fields = {
+        "[schedule] jobstore": (old.jobstore_url, new.jobstore_url),
+        "[schedule] max_parallel": (old.schedule.max_parallel, new.schedule.max_parallel),
+        "[schedule] log_file": (old.log_file, new.log_file),
+    }
+    return [name for name, (before, after) in fields.items() if before != after]
+
+
+def _when(moment: datetime | None) -> str:
+    if moment is None:
+        return "never (paused)"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _safe_url(url: str) -> str:
+    """A database URL fit for a log: without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+class _ReplacedMessages(logging.Filter):
+    """APScheduler's lines that the scheduler's own events say better (source first)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("apscheduler"):
+            return True
+        return not str(record.msg).startswith(("Run time of job", "Execution of job"))
+
+
+def setup_logging(config: Config) -> None:
+    """One format, UTC times, to stderr and to a rotating file in the state folder."""
+    formatter = logging.Formatter(_LOG_FORMAT, datefmt="%Y-%m-%d %H:%M:%S")
+    formatter.converter = time.gmtime
+    config.log_file.parent.mkdir(parents=True, exist_ok=True)
+    handlers: list[logging.Handler] = [
+        logging.StreamHandler(sys.stderr),
+        RotatingFileHandler(
+            config.log_file, maxBytes=_LOG_BYTES, backupCount=_LOG_BACKUPS, encoding="utf-8"
+        ),
+    ]
+    root = logging.getLogger()
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        handler.addFilter(_ReplacedMessages())
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    # APScheduler's INFO lines (job added, running, executed) repeat what sokbo logs.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def run_scheduler(config: Config, path: Path) -> int:
+    """`sokbo schedule`: log, schedule until SIGTERM, exit 0 after a clean stop."""
+    setup_logging(config)
+    try:
+        scheduler = Scheduler(config, path)
+    except Exception as exc:  # the job store's or the store's database, most likely
+        logger.exception("scheduler: cannot start: %s", exc)
+        return EXIT_FAILED
+    return scheduler.run()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="scheduler.py",
+        description="Run every source of the config on its schedule (the same as "
+        "`sokbo schedule`).",
     )
-    return 2
+    parser.add_argument("--config", default=DEFAULT_CONFIG, metavar="PATH")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    return run_scheduler(config, Path(args.config))
 
 
 if __name__ == "__main__":

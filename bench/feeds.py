@@ -9,8 +9,11 @@ about 2 KB), inserted in bulk as the store's own tables. Then, in this run:
 (a) adds one article the way a crawl does (store upsert, its post written, the category
     index updated, its feeds queued) and rebuilds only the feeds that contain it: the
     site's RSS, Atom and JSON Feed and those of the article's categories (each of
-    --repeat new articles, newer than every other, so each reaches every feed it is in);
-(b) rebuilds every feed of every site from the store (``sokbo feeds``);
+    --repeat new articles, newer than every other, so each reaches every feed it is in),
+    serialising the new entry and reusing the others' from the store, as a running
+    system does;
+(b) rebuilds every feed of every site from the store (``sokbo feeds``), which runs first
+    and starts with no entry serialised;
 (c) builds the same site feed the way jekyll-feed effectively does: the site's posts
     are written as Jekyll files (render_post, not timed), then every post file's front
     matter is read with python-frontmatter, the posts are sorted by date and the newest

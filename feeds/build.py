@@ -1,19 +1,45 @@
-"""Pure RSS 2.0 and Atom building from feed records: same input, same bytes, no I/O or clock."""
+"""Pure RSS 2.0 and Atom building from feed records: same input, same bytes, no I/O or clock.
+
+A feed is built in two steps so that an entry is serialised once, not once per build of
+every feed it is in: ``rss_item``/``atom_entry`` turn one post into its XML (feedgen
+builds it), and ``rss_document``/``atom_document`` put a feed's entries, however old
+their XML, into the feed's frame (also feedgen's) and print the whole document.
+"""
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Sequence
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from feedgen.entry import FeedEntry as FeedgenEntry
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from feeds.model import FeedEntry, FeedMeta
-from feeds.prepare import EPOCH, check_meta, feed_updated, image_type, newest_first, terms, xml_safe
+from feeds.model import BuiltEntry, FeedEntry, FeedMeta
+from feeds.prepare import (
+    EPOCH,
+    built_entry,
+    check_meta,
+    feed_updated,
+    image_type,
+    newest_first,
+    terms,
+    xml_safe,
+)
 
-__all__ = ["EPOCH", "build_atom", "build_rss", "build_rss_and_atom", "xml_safe"]
+__all__ = [
+    "EPOCH",
+    "atom_document",
+    "atom_entry",
+    "build_atom",
+    "build_rss",
+    "rss_document",
+    "rss_item",
+    "xml_safe",
+]
 
 _GENERATOR = "sokbo"
 _ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -129,19 +155,84 @@ class _EntryExtras:
 
 def build_rss(meta: FeedMeta, entries: Sequence[FeedEntry]) -> bytes:
     """Return the RSS 2.0 document for ``entries`` (any order) as pretty UTF-8 XML."""
-    return _serialise(_generator(meta, entries), meta, "rss")
+    rss = functools.partial(rss_item, site_title=meta.title)
+    return rss_document(meta, [built_entry(entry, rss=rss) for entry in entries])
 
 
 def build_atom(meta: FeedMeta, entries: Sequence[FeedEntry]) -> bytes:
     """Return the Atom 1.0 document for ``entries`` (any order) as pretty UTF-8 XML."""
-    return _serialise(_generator(meta, entries), meta, "atom")
+    atom = functools.partial(atom_entry, site_title=meta.title)
+    return atom_document(meta, [built_entry(entry, atom=atom) for entry in entries])
 
 
-def build_rss_and_atom(meta: FeedMeta, entries: Sequence[FeedEntry]) -> tuple[bytes, bytes]:
-    """Both documents, the same bytes as build_rss and build_atom, from one filled
-    generator (filling it is a third of the work of each)."""
-    fg = _generator(meta, entries)
-    return _serialise(fg, meta, "rss"), _serialise(fg, meta, "atom")
+def rss_item(entry: FeedEntry, site_title: str) -> str:
+    """One entry's RSS ``<item>``; ``site_title`` is its author when the source named none."""
+    return _fragment(_feedgen_entry(entry, site_title).rss_entry(), _RSS_NAMESPACES, "rss")
+
+
+def atom_entry(entry: FeedEntry, site_title: str) -> str:
+    """One entry's Atom ``<entry>``; ``site_title`` is its author when the source named none."""
+    return _fragment(_feedgen_entry(entry, site_title).atom_entry(), _ATOM_NAMESPACES, "atom")
+
+
+def rss_document(meta: FeedMeta, entries: Sequence[BuiltEntry]) -> bytes:
+    """The RSS 2.0 document of ``entries`` (any order; their ``rss`` is used)."""
+    return _document(meta, entries, "rss")
+
+
+def atom_document(meta: FeedMeta, entries: Sequence[BuiltEntry]) -> bytes:
+    """The Atom 1.0 document of ``entries`` (any order; their ``atom`` is used)."""
+    return _document(meta, entries, "atom")
+
+
+# Every prefix an entry may use, as the feed's root declares it (feedgen's RSS root holds
+# atom and content, and both roots the extension's dc and media). An entry is printed
+# inside a stand-in root that declares the same, so it names no namespace of its own and
+# can be pasted into the document as text.
+_RSS_NAMESPACES = {
+    "atom": _ATOM_NS,
+    "content": "http://purl.org/rss/1.0/modules/content/",
+    "dc": _DC_NS,
+    "media": _MEDIA_NS,
+}
+_ATOM_NAMESPACES = {"dc": _DC_NS, "media": _MEDIA_NS}
+# Entries sit under the channel in RSS (depth 2) and under the root in Atom (depth 1).
+_DEPTH = {"rss": 2, "atom": 1}
+_INDENT = "  "
+
+
+def _fragment(element: Any, namespaces: dict[str, str], fmt: Literal["rss", "atom"]) -> str:
+    """``element`` as text indented for its place in the document, without declarations."""
+    wrapper = etree.Element("wrapper", nsmap=namespaces)  # type: ignore[arg-type]
+    wrapper.append(element)
+    etree.indent(wrapper, space=_INDENT, level=_DEPTH[fmt] - 1)
+    text = etree.tostring(wrapper, encoding="unicode")
+    start = text.index(">") + 1  # after the stand-in's start tag ...
+    end = text.rindex("</wrapper>")  # ... and before its end tag
+    return text[start:end].strip()
+
+
+def _document(meta: FeedMeta, entries: Sequence[BuiltEntry], fmt: Literal["rss", "atom"]) -> bytes:
+    """The feed's frame, printed by feedgen, with the entries' text pasted in.
+
+    The same bytes as a document built in one piece: the frame declares every prefix the
+    entries use, and each entry was indented for its place.
+    """
+    check_meta(meta)
+    ordered = newest_first(entries)
+    frame = _serialise(_generator(meta, feed_updated(ordered)), meta, fmt)
+    parts = [getattr(entry, fmt) for entry in ordered]
+    if any(not part for part in parts):
+        raise ValueError(f"a feed entry has no {fmt} XML to put in the document")
+    if not parts:
+        return frame
+    # Pasted after the frame's last child, each entry on its own line at its depth.
+    close = frame.rindex(b"</channel>" if fmt == "rss" else b"</feed>")
+    last_child = frame.rindex(b">", 0, close) + 1
+    depth = _DEPTH[fmt]
+    body = ("\n" + _INDENT * depth).join(parts)
+    pasted = f"\n{_INDENT * depth}{body}\n{_INDENT * (depth - 1)}"
+    return frame[:last_child] + pasted.encode("utf-8") + frame[close:]
 
 
 def _serialise(fg: Any, meta: FeedMeta, fmt: Literal["rss", "atom"]) -> bytes:
@@ -162,13 +253,8 @@ def _serialise(fg: Any, meta: FeedMeta, fmt: Literal["rss", "atom"]) -> bytes:
     return atom
 
 
-def _generator(meta: FeedMeta, entries: Sequence[FeedEntry]) -> Any:
-    """Fill a FeedGenerator with everything both formats share; _serialise writes it."""
-    check_meta(meta)
-    ordered = newest_first(entries)
-    # Set explicitly because feedgen otherwise stamps the current time.
-    stamp = feed_updated(ordered)
-
+def _generator(meta: FeedMeta, stamp: Any) -> Any:
+    """A FeedGenerator holding the feed's own details, without entries."""
     fg = FeedGenerator()
     fg.register_extension("sokbo", _FeedExtras, _EntryExtras)
     site = xml_safe(meta.link)
@@ -186,19 +272,18 @@ def _generator(meta: FeedMeta, entries: Sequence[FeedEntry]) -> Any:
     # Also replaces feedgen's default, which names its own version and would change the
     # bytes whenever feedgen is upgraded.
     fg.generator(_GENERATOR)
+    # Set explicitly because feedgen otherwise stamps the current time.
     fg.updated(stamp)
     # fg.updated() already sets lastBuildDate in feedgen 1.0; said again so the RSS date
     # does not hinge on that coupling.
     fg.lastBuildDate(stamp)
     fg.pubDate(stamp)
-
-    for entry in ordered:
-        # feedgen prepends by default, which would reverse the order chosen above.
-        _add_entry(fg.add_entry(order="append"), entry, meta)
     return fg
 
 
-def _add_entry(fe: Any, entry: FeedEntry, meta: FeedMeta) -> None:
+def _feedgen_entry(entry: FeedEntry, site_title: str) -> Any:
+    fe = FeedgenEntry()
+    fe.register_extension("sokbo", _EntryExtras)
     guid = xml_safe(entry.guid)
     link = xml_safe(entry.link)
     # isPermaLink="true" promises readers the guid is a URL they can open: the post's.
@@ -219,7 +304,7 @@ def _add_entry(fe: Any, entry: FeedEntry, meta: FeedMeta) -> None:
     names = [name for name in (xml_safe(a).strip() for a in entry.authors) if name]
     extras.creators = names
     # Atom wants an author; an entry the source credited to no one is the site's.
-    fe.author([{"name": name} for name in names or [xml_safe(meta.title)]])
+    fe.author([{"name": name} for name in names or [xml_safe(site_title)]])
     source = xml_safe(entry.source_url or "")
     if source and source != link:
         extras.via = source
@@ -229,3 +314,4 @@ def _add_entry(fe: Any, entry: FeedEntry, meta: FeedMeta) -> None:
         extras.image_type = xml_safe(entry.image_type or "") or image_type(image)
         if entry.image_length is not None:
             extras.image_length = str(entry.image_length)
+    return fe

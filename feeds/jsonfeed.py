@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from feeds.model import FeedEntry, FeedMeta
-from feeds.prepare import check_meta, newest_first, terms, xml_safe
+from feeds.model import BuiltEntry, FeedEntry, FeedMeta
+from feeds.prepare import built_entry, check_meta, newest_first, terms, xml_safe
 
-__all__ = ["JSON_FEED_VERSION", "build_json"]
+__all__ = ["JSON_FEED_VERSION", "build_json", "json_document", "json_item"]
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -21,6 +21,16 @@ def build_json(meta: FeedMeta, entries: Sequence[FeedEntry]) -> bytes:
     Text is cleaned exactly as for RSS and Atom (JSON could escape control characters,
     but then the three formats would disagree, and a lone surrogate cannot be UTF-8).
     """
+    return json_document(meta, [built_entry(entry, json=json_item) for entry in entries])
+
+
+def json_item(entry: FeedEntry) -> str:
+    """One entry's item object on one line (json's C encoder; an indent would be slow)."""
+    return json.dumps(_item(entry), ensure_ascii=False)
+
+
+def json_document(meta: FeedMeta, entries: Sequence[BuiltEntry]) -> bytes:
+    """The JSON Feed 1.1 document of ``entries`` (any order; their ``json`` is used)."""
     check_meta(meta)
     document: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
@@ -33,9 +43,10 @@ def build_json(meta: FeedMeta, entries: Sequence[FeedEntry]) -> bytes:
     document["language"] = xml_safe(meta.language)
     if meta.hub:
         document["hubs"] = [{"type": "WebSub", "url": xml_safe(meta.hub)}]
-    items = [json.dumps(_item(entry), ensure_ascii=False) for entry in newest_first(entries)]
-    # Readable (feed fields one a line, then one item a line) yet fast: json's C encoder
-    # does the items, which an indent would hand to its much slower Python encoder.
+    items = [entry.json for entry in newest_first(entries)]
+    if any(not item for item in items):
+        raise ValueError("a feed entry has no JSON item to put in the document")
+    # Readable: feed fields one a line, then one item a line.
     head = json.dumps(document, ensure_ascii=False, indent=2).removesuffix("\n}")
     listed = "[\n    " + ",\n    ".join(items) + "\n  ]" if items else "[]"
     return f'{head},\n  "items": {listed}\n}}\n'.encode()
@@ -64,5 +75,5 @@ def _item(entry: FeedEntry) -> dict[str, Any]:
 
 
 def _rfc3339(value: datetime) -> str:
-    # newest_first() has already refused naive datetimes, so there is always an offset.
+    # built_entry() refuses naive datetimes, so there is always an offset.
     return value.isoformat()

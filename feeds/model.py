@@ -44,3 +44,20 @@ class FeedMeta:
     # an id of its own, or readers would take it for the site feed.
     atom_id: str = ""
     hub: str | None = None  # WebSub hub named in every format
+
+
+@dataclass(frozen=True)
+class BuiltEntry:
+    """One entry already serialised, in the formats asked for: what documents are made of.
+
+    ``guid``, ``published`` and ``updated`` order the entries and date the feed without
+    reading the XML; ``categories`` name the category feeds it is in.
+    """
+
+    guid: str
+    published: datetime
+    updated: datetime
+    categories: tuple[str, ...] = ()
+    rss: str = ""  # the <item> element
+    atom: str = ""  # the <entry> element
+    json: str = ""  # the item object, on one line

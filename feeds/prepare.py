@@ -5,14 +5,15 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
 
-from feeds.model import FeedEntry, FeedMeta
+from feeds.model import BuiltEntry, FeedEntry, FeedMeta
 
 __all__ = [
     "EPOCH",
+    "built_entry",
     "check_meta",
     "feed_updated",
     "image_type",
@@ -60,19 +61,40 @@ def check_meta(meta: FeedMeta) -> None:
             raise ValueError(f"FeedMeta.{name} is empty; RSS and Atom feeds require it")
 
 
-def newest_first(entries: Sequence[FeedEntry]) -> list[FeedEntry]:
-    """Validate ``entries`` and order them newest first, ties broken by guid."""
-    for entry in entries:
-        if not xml_safe(entry.guid).strip():
-            raise ValueError(f"feed entry {entry.link!r} has an empty guid")
-        _require_aware(entry.published, f"feed entry {entry.guid!r}: published")
-        _require_aware(entry.updated, f"feed entry {entry.guid!r}: updated")
+Serialiser = Callable[[FeedEntry], str]
+
+
+def built_entry(
+    entry: FeedEntry,
+    rss: Serialiser | None = None,
+    atom: Serialiser | None = None,
+    json: Serialiser | None = None,
+) -> BuiltEntry:
+    """Validate ``entry``, then serialise it in the formats given a serialiser."""
+    guid = xml_safe(entry.guid)
+    if not guid.strip():
+        raise ValueError(f"feed entry {entry.link!r} has an empty guid")
+    _require_aware(entry.published, f"feed entry {entry.guid!r}: published")
+    _require_aware(entry.updated, f"feed entry {entry.guid!r}: updated")
+    return BuiltEntry(
+        guid=guid,
+        published=entry.published,
+        updated=entry.updated,
+        categories=entry.categories,
+        rss=rss(entry) if rss else "",
+        atom=atom(entry) if atom else "",
+        json=json(entry) if json else "",
+    )
+
+
+def newest_first(entries: Sequence[BuiltEntry]) -> list[BuiltEntry]:
+    """``entries`` newest first, ties broken by guid."""
     # Two stable sorts: guid ascending settles ties, then the date decides the order.
     by_guid = sorted(entries, key=lambda entry: entry.guid)
     return sorted(by_guid, key=lambda entry: entry.published, reverse=True)
 
 
-def feed_updated(entries: Iterable[FeedEntry]) -> datetime:
+def feed_updated(entries: Iterable[BuiltEntry]) -> datetime:
     """When the feed last changed: its newest entry's ``updated``, never "now".
 
     An older post edited later counts too; an empty feed gets the epoch.

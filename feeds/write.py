@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, urljoin
 from zoneinfo import ZoneInfo
 
-from feeds.build import build_atom, build_rss, build_rss_and_atom
-from feeds.jsonfeed import build_json
-from feeds.model import FeedEntry, FeedMeta
-from feeds.prepare import xml_safe
+from feeds import cache
+from feeds.build import atom_document, atom_entry, rss_document, rss_item
+from feeds.jsonfeed import json_document, json_item
+from feeds.model import BuiltEntry, FeedEntry, FeedMeta
+from feeds.prepare import built_entry, xml_safe
 from feeds.websub import publish_to_hub
 from sokbo.config import SiteConfig
 from sokbo.files import write_if_changed
@@ -33,10 +35,10 @@ __all__ = [
 ]
 
 FEED_FILES = {"rss": "rss.xml", "atom": "atom.xml", "json": "feed.json"}
-_BUILDERS: dict[str, Callable[[FeedMeta, Sequence[FeedEntry]], bytes]] = {
-    "rss": build_rss,
-    "atom": build_atom,
-    "json": build_json,
+_DOCUMENTS: dict[str, Callable[[FeedMeta, Sequence[BuiltEntry]], bytes]] = {
+    "rss": rss_document,
+    "atom": atom_document,
+    "json": json_document,
 }
 CATEGORIES_DIR = "categories"  # <feeds_dir>/categories/<slug>/rss.xml, ...
 SITE_FEED = ""  # the site feed's key in the store's feed queue (no category slug is empty)
@@ -173,35 +175,44 @@ def _reindex(store: Store, site: SiteConfig) -> set[str]:
 
 def _write_feed(store: Store, site: SiteConfig, slug: str | None) -> list[tuple[Path, bool]]:
     """Write one feed (the site's, or one category's) in each configured format."""
-    stored = store.newest_posts(site.id, site.feeds.limit, slug)
-    edits = store.edited([item.id for item in stored])
-    entries = [feed_entry(item, site, edits.get(item.id)) for item in stored]
+    entries = _entries(store, site, store.newest_post_ids(site.id, site.feeds.limit, slug))
     folder = site.feeds_dir
     name = None
     if slug is not None:
         folder = folder / CATEGORIES_DIR / slug
         # The name as the newest post spells it (two spellings may share one slug).
-        names = (n for item in stored for n in post_categories(item, site) if _slugs([n]) == [slug])
+        names = (n for entry in entries for n in entry.categories if _slugs([n]) == [slug])
         name = next(names, None)
-    documents = _build(feed_meta(site, slug, name), entries, site.feeds.formats)
+    meta = feed_meta(site, slug, name)
     results = []
     for fmt in site.feeds.formats:
         path = folder / FEED_FILES[fmt]
-        results.append((path, write_if_changed(path, documents[fmt])))
+        results.append((path, write_if_changed(path, _DOCUMENTS[fmt](meta, entries))))
     return results
 
 
-def _build(
-    meta: FeedMeta, entries: Sequence[FeedEntry], formats: Collection[str]
-) -> dict[str, bytes]:
-    """Each format's bytes; RSS and Atom share one filled generator when both are wanted."""
-    built: dict[str, bytes] = {}
-    if "rss" in formats and "atom" in formats:
-        built["rss"], built["atom"] = build_rss_and_atom(meta, entries)
-    for fmt in formats:
-        if fmt not in built:
-            built[fmt] = _BUILDERS[fmt](meta, entries)
-    return built
+def _entries(store: Store, site: SiteConfig, article_ids: Sequence[int]) -> list[BuiltEntry]:
+    """These posts' entries, newest first: from the cache, serialised afresh where stale."""
+    found = cache.lookup(store, site, article_ids)
+    fresh: dict[int, tuple[str, BuiltEntry]] = {}
+    if found.missing:
+        for article_id, stored in store.articles_by_id(found.missing).items():
+            key, edited = found.missing[article_id]
+            fresh[article_id] = (key, _serialised(feed_entry(stored, site, edited), site))
+        cache.save(store, site.id, fresh)
+    built = found.found | {article_id: entry for article_id, (_key, entry) in fresh.items()}
+    return [built[article_id] for article_id in article_ids if article_id in built]
+
+
+def _serialised(entry: FeedEntry, site: SiteConfig) -> BuiltEntry:
+    """``entry`` in each of the site's formats; its author is the site when it has none."""
+    formats = site.feeds.formats
+    return built_entry(
+        entry,
+        rss=functools.partial(rss_item, site_title=site.title) if "rss" in formats else None,
+        atom=functools.partial(atom_entry, site_title=site.title) if "atom" in formats else None,
+        json=json_item if "json" in formats else None,
+    )
 
 
 def _slugs(categories: Iterable[str]) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -13,6 +14,20 @@ from urllib.parse import urlsplit
 from sokbo.config import DEFAULT_CONFIG, Config, ConfigError, load_config
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_LOCKED = 3  # crawl: a source is being crawled by another process
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < math.inf:
+        raise argparse.ArgumentTypeError(
+            f"not a number of seconds: {value!r} (write --wait=SECONDS, or put --wait "
+            "after the sources)"
+        )
+    return seconds
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,6 +64,24 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="development: keep every response in <state_dir>/httpcache and replay it "
         "(no request reaches a site twice)",
+    )
+    crawl.add_argument(
+        "--wait",
+        nargs="?",
+        type=_seconds,
+        const=math.inf,
+        default=None,
+        metavar="SECONDS",
+        help="when a source is being crawled already (by the scheduler, say), wait until "
+        "it is free (at most SECONDS) instead of exiting with status 3",
+    )
+    commands.add_parser(
+        "schedule",
+        parents=[common],
+        help="run every source on its schedule until stopped (SIGTERM); SIGHUP reloads",
+        description="Run every source on its own schedule, each crawl in a process of its "
+        "own, until SIGTERM or Ctrl-C (running crawls may finish within [schedule] "
+        "stop_grace). SIGHUP reloads the config. Logs go to stderr and [schedule] log_file.",
     )
     commands.add_parser(
         "feeds",
@@ -112,8 +145,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return show_status(config, as_json=args.json)
     if args.command == "demo":
         return run_demo(config, config_path, serve_only=args.serve, verbose=verbose)
+    if args.command == "schedule":
+        from scheduler import run_scheduler
+
+        return run_scheduler(config, config_path)
     sources = args.sources or [source.id for source in config.source]
-    return crawl(config, config_path, sources, verbose=verbose, cache=args.cache)
+    return crawl(config, config_path, sources, verbose=verbose, cache=args.cache, wait=args.wait)
 
 
 def describe(config: Config, path: Path) -> str:
@@ -134,12 +171,33 @@ def describe(config: Config, path: Path) -> str:
 
 
 def crawl(
-    config: Config, path: Path, sources: Sequence[str], verbose: bool = False, cache: bool = False
+    config: Config,
+    path: Path,
+    sources: Sequence[str],
+    verbose: bool = False,
+    cache: bool = False,
+    wait: float | None = None,
 ) -> int:
+    """Lock the sources (one crawl of a source at a time, scheduled or not: see
+    sokbo.lock), then crawl them; EXIT_LOCKED when one stays busy. `wait`: None to give
+    up at once, else seconds to wait for a busy source (math.inf: until free)."""
+    from sokbo.lock import SourceBusy, acquire_source_locks
+
+    try:
+        locks = acquire_source_locks(config, sources, wait)
+    except SourceBusy as exc:
+        print(f"sokbo crawl: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    with locks:
+        return _crawl(config, path, sources, verbose, cache)
+
+
+def _crawl(config: Config, path: Path, sources: Sequence[str], verbose: bool, cache: bool) -> int:
     """Run the sources' spiders in this process, one crawler each, then summarise."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
 
+    from sokbo.outcome import crawl_exit_status
     from sokbo.summary import format_summary
 
     settings = Settings()
@@ -160,11 +218,7 @@ def crawl(
     runs = {name: dict(crawler.stats.get_stats()) for name, crawler in crawlers.items()}
     print(format_summary(config, runs, time.monotonic() - started))
     failed = [
-        name
-        for name, stats in runs.items()
-        if stats.get("finish_reason") != "finished"
-        or stats.get("log_count/ERROR")
-        or stats.get("sokbo/page_errors")
+        name for name, stats in runs.items() if crawl_exit_status(stats.get("finish_reason"), stats)
     ]
     return EXIT_FAILED if failed else EXIT_OK
 

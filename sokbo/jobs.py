@@ -137,7 +137,8 @@ def current_interval(config: Config, store: Store, source: SourceConfig) -> time
         return None
     now = datetime.now(UTC)
     times = recent_article_times(store, source.id, now - WINDOW)
-    return adaptive_interval(times, now, source.min_interval, source.max_interval)
+    interval = adaptive_interval(times, now, source.min_interval, source.max_interval)
+    return timedelta(seconds=round(interval.total_seconds()))  # what a trigger can keep
 
 
 def next_runs(config: Config) -> dict[str, datetime | None]:

@@ -118,6 +118,28 @@ post_categories = Table(
     Index("ix_post_categories_newest", "site_id", "slug", "published", "article_id"),
 )
 
+# Each post's feed entry, serialised in the site's feed formats once per change rather
+# than once per feed build (feeds/cache.py reads and writes it). `key` says what it was
+# built from: the article's content and change time, the site's config and the code;
+# a row whose key no longer matches is built again. Rows go with their post.
+feed_entries = Table(
+    "feed_entries",
+    metadata,
+    Column("site_id", String(64), primary_key=True),
+    Column("article_id", Integer, primary_key=True),
+    Column("key", String(64), nullable=False),
+    Column("guid", Text, nullable=False),
+    Column("published", UTCDateTime, nullable=False),
+    Column("updated", UTCDateTime, nullable=False),
+    Column("categories", JSON, nullable=False),
+    Column("rss", Text, nullable=False),
+    Column("atom", Text, nullable=False),
+    Column("json", Text, nullable=False),
+    ForeignKeyConstraint(
+        ["site_id", "article_id"], ["posts.site_id", "posts.article_id"], ondelete="CASCADE"
+    ),
+)
+
 # Feeds a crawl changed but has not rebuilt yet (slug '' is the site feed itself). Queued
 # as each post is indexed and cleared once the feeds are written, so that a crawl killed
 # before its feed stage leaves the work to the next run instead of losing it. `queued`
@@ -305,11 +327,14 @@ class Store:
     def newest_posts(
         self, site_id: str, limit: int, slug: str | None = None
     ) -> list[StoredArticle]:
-        """A site's `limit` newest posts (of one category slug, if given), newest first.
+        """A site's `limit` newest posts (of one category slug, if given), newest first."""
+        ids = self.newest_post_ids(site_id, limit, slug)
+        by_id = self.articles_by_id(ids)
+        return [by_id[key] for key in ids]
 
-        Ties are broken by article id, newest first. Two steps: the ids from an index
-        alone, then only those rows, so the cost follows `limit`, not the site's size.
-        """
+    def newest_post_ids(self, site_id: str, limit: int, slug: str | None = None) -> list[int]:
+        """The article ids of newest_posts, from an index alone: the cost follows `limit`,
+        not the site's size. Ties are broken by article id, newest first."""
         if slug is None:
             # EXISTS rather than a join: SQLite then walks the articles' date index from
             # the newest and stops after `limit` posts of the site, where a join reads
@@ -329,10 +354,12 @@ class Store:
                 .order_by(post_categories.c.published.desc(), post_categories.c.article_id.desc())
             )
         with self.engine.connect() as conn:
-            ids = list(conn.execute(query.limit(limit)).scalars())
-            rows = conn.execute(select(articles).where(articles.c.id.in_(ids))).all()
-        by_id = {row.id: row for row in rows}
-        return [_stored(by_id[key]._mapping, "unchanged") for key in ids]
+            return list(conn.execute(query.limit(limit)).scalars())
+
+    def articles_by_id(self, article_ids: Collection[int]) -> dict[int, StoredArticle]:
+        query = select(articles).where(articles.c.id.in_(list(article_ids)))
+        with self.engine.connect() as conn:
+            return {row.id: _stored(row._mapping, "unchanged") for row in conn.execute(query)}
 
     def edited(self, article_ids: Sequence[int]) -> dict[int, datetime]:
         """When each of these articles last changed after its first sight; absent: never."""

@@ -85,8 +85,14 @@ def test_check_prints_the_sources_and_sites(crawled: Path, base: str) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [("--help",), ("crawl", "--help"), ("feeds", "--help"), ("check", "--help")],
-    ids=["sokbo", "crawl", "feeds", "check"],
+    [
+        ("--help",),
+        ("crawl", "--help"),
+        ("feeds", "--help"),
+        ("check", "--help"),
+        ("schedule", "--help"),
+    ],
+    ids=["sokbo", "crawl", "feeds", "check", "schedule"],
 )
 def test_help(args: tuple[str, ...], tmp_path: Path) -> None:
     # No config is needed to ask for help.
@@ -99,10 +105,14 @@ def test_help(args: tuple[str, ...], tmp_path: Path) -> None:
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = run_sokbo("--help", cwd=tmp_path)
-    for command in ("crawl", "feeds", "check", "demo"):
+    for command in ("crawl", "schedule", "feeds", "check", "demo"):
         assert f"    {command} " in result.stdout, result.stdout
     crawl = run_sokbo("crawl", "--help", cwd=tmp_path)
-    assert "usage: sokbo crawl [-h] [--config PATH] [-v] [--cache] [SOURCE ...]" in crawl.stdout
+    usage = " ".join(crawl.stdout.split("\n\n")[0].split())
+    assert (
+        usage
+        == "usage: sokbo crawl [-h] [--config PATH] [-v] [--cache] [--wait [SECONDS]] [SOURCE ...]"
+    )
 
 
 def test_publish_rerenders_from_the_store_after_a_template_change(demo_config: Path) -> None:

@@ -1,0 +1,138 @@
+"""Serialised feed entries kept in the store, so that a feed build serialises only what changed.
+
+A site's feed and its category feeds hold the same few posts build after build; serialising
+each post's entry once per change instead of once per build is most of what makes one new
+article's rebuild cheap (bench/feeds.py). An entry is reused only while everything it was
+built from is unchanged: the article (its content hash and change time), the site's config
+and the code that serialises it. Anything else builds it again, so the cache can only save
+work, never show a stale entry.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import metadata as package_metadata
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from feeds.model import BuiltEntry
+from sokbo.config import SiteConfig
+from sokbo.store import Store, articles, feed_entries
+
+__all__ = ["Lookup", "lookup", "save"]
+
+logger = logging.getLogger(__name__)
+
+# The modules whose code decides an entry's bytes: an upgrade of any of them (or of
+# feedgen) builds every entry again.
+_CODE = ("build.py", "jsonfeed.py", "prepare.py", "write.py", "model.py", "cache.py")
+_SOKBO_CODE = ("post.py", "models.py")
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the cache holds for a feed's posts: entries to reuse, and those to build."""
+
+    found: dict[int, BuiltEntry]
+    # article id -> (the key to save its new entry under, when sokbo saw its last edit)
+    missing: dict[int, tuple[str, datetime | None]]
+
+
+def lookup(store: Store, site: SiteConfig, article_ids: Collection[int]) -> Lookup:
+    """Reusable entries of these posts on ``site``, and the keys of the rest."""
+    site_key = _site_key(site)
+    zone = ZoneInfo(site.timezone)  # the store keeps UTC; feeds show the site's time
+    cached = feed_entries
+    on_site = and_(cached.c.site_id == site.id, cached.c.article_id == articles.c.id)
+    query = (
+        select(
+            articles.c.id,
+            articles.c.content_hash,
+            articles.c.first_seen,
+            articles.c.changed,
+            cached,
+        )
+        .select_from(articles.outerjoin(cached, on_site))
+        .where(articles.c.id.in_(list(article_ids)))
+    )
+    found: dict[int, BuiltEntry] = {}
+    missing: dict[int, tuple[str, datetime | None]] = {}
+    with store.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    for row in rows:
+        data = row._mapping
+        key = _entry_key(site_key, data[articles.c.content_hash], data[articles.c.changed])
+        if data[cached.c.key] == key:
+            found[data[articles.c.id]] = BuiltEntry(
+                guid=data[cached.c.guid],
+                published=data[cached.c.published].astimezone(zone),
+                updated=data[cached.c.updated].astimezone(zone),
+                categories=tuple(data[cached.c.categories]),
+                rss=data[cached.c.rss],
+                atom=data[cached.c.atom],
+                json=data[cached.c.json],
+            )
+        else:
+            changed = data[articles.c.changed]
+            edited = changed if changed > data[articles.c.first_seen] else None
+            missing[data[articles.c.id]] = (key, edited)
+    return Lookup(found, missing)
+
+
+def save(store: Store, site_id: str, entries: Mapping[int, tuple[str, BuiltEntry]]) -> None:
+    """Keep freshly built entries (article id -> (key, entry)) for the next build.
+
+    Best effort: a crawl running beside this one may save the same entries first, and
+    then this build's copies (equal to theirs) are not needed.
+    """
+    if not entries:
+        return
+    rows = [
+        {
+            "site_id": site_id,
+            "article_id": article_id,
+            "key": key,
+            "guid": entry.guid,
+            "published": entry.published,
+            "updated": entry.updated,
+            "categories": list(entry.categories),
+            "rss": entry.rss,
+            "atom": entry.atom,
+            "json": entry.json,
+        }
+        for article_id, (key, entry) in entries.items()
+    ]
+    stale = (feed_entries.c.site_id == site_id) & feed_entries.c.article_id.in_(list(entries))
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(feed_entries.delete().where(stale))
+            conn.execute(feed_entries.insert(), rows)
+    except (IntegrityError, OperationalError) as exc:
+        logger.info("feed entries of site '%s' not cached this time: %s", site_id, exc)
+
+
+def _entry_key(site_key: str, content_hash: str, changed: datetime) -> str:
+    text = f"{site_key}\n{content_hash}\n{changed.isoformat()}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _site_key(site: SiteConfig) -> str:
+    return hashlib.sha256(f"{_code_key()}\n{site.model_dump_json()}".encode()).hexdigest()
+
+
+@functools.cache
+def _code_key() -> str:
+    digest = hashlib.sha256(package_metadata.version("feedgen").encode())
+    here = Path(__file__).resolve().parent
+    sokbo_dir = here.parent / "sokbo"
+    for path in [here / name for name in _CODE] + [sokbo_dir / name for name in _SOKBO_CODE]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
