@@ -176,6 +176,9 @@ class ScheduleConfig(Strict):
     jobstore: str = ""
     misfire_grace: Duration = timedelta(minutes=5)  # a run this late still happens
     stop_grace: Duration = timedelta(seconds=60)  # on SIGTERM, a running crawl may finish
+    # After SIGINT (a timeout, or stop_grace over), a crawl has this long to stop cleanly
+    # (its requests in flight finish or time out: Scrapy's DOWNLOAD_TIMEOUT is 30 s).
+    kill_grace: Duration = timedelta(seconds=30)
     max_parallel: int = Field(default=2, ge=1, le=64)  # crawls at once, each a process
     log_file: Path = Path("sokbo.log")  # rotating; relative to crawl.state_dir
 

@@ -198,7 +198,7 @@ def _run(
     )
     reader.start()
     try:
-        _wait(process, source, config.schedule.stop_grace, crawls)
+        _wait(process, source, config.schedule.kill_grace, crawls)
     finally:
         why = crawls.forget(source.id)
         reader.join()
