@@ -285,7 +285,7 @@ class Scheduler:
             ", ".join(CRAWLS.running()) or "a crawl",
             format_duration(kill_grace),
         )
-        CRAWLS.kill_all(f"{why}; killed {format_duration(kill_grace)} after SIGINT")
+        CRAWLS.kill_all()
         CRAWLS.wait_idle(None)
 
 

@@ -112,11 +112,11 @@ class Crawls:
             self._why.setdefault(source_id, why)
             _signal_group(process, signal.SIGINT)
 
-    def kill(self, source_id: str, why: str) -> None:
+    def kill(self, source_id: str) -> None:
+        """SIGKILL, for a crawl that did not stop after its SIGINT."""
         with self._lock:
             process = self._processes.get(source_id)
             if process is not None:
-                self._why.setdefault(source_id, why)
                 _signal_group(process, signal.SIGKILL)
 
     def stop_taking(self) -> None:
@@ -131,9 +131,9 @@ class Crawls:
         for source_id in self.running():
             self.interrupt(source_id, why)
 
-    def kill_all(self, why: str) -> None:
+    def kill_all(self) -> None:
         for source_id in self.running():
-            self.kill(source_id, why)
+            self.kill(source_id)
 
     def wait_idle(self, timeout: float | None) -> bool:
         """Wait until no run is in progress (recording included); False on timeout."""
@@ -241,7 +241,7 @@ def _wait(
         source.id,
         format_duration(grace),
     )
-    crawls.kill(source.id, f"{why}; killed {format_duration(grace)} after SIGINT")
+    crawls.kill(source.id)
     process.wait()
 
 

@@ -21,6 +21,7 @@ from sokbo.config import load_config
 from sokbo.jobs import next_runs
 from tests.conftest import run_sokbo
 from tests.fixture_server import serve_fixture
+from tests.pg import postgres_db  # noqa: F401  (a fixture)
 from tests.scheduling import Job, Scheduled, jobs, run_rows, set_jobs, wait_until, write_config
 from tests.test_sources_e2e import SITES, expected
 
@@ -352,3 +353,24 @@ def test_a_bad_config_at_start_exits_2(tmp_path: Path, script: bool) -> None:
     output = (tmp_path / "scheduler.out").read_text("utf-8")
     assert "source 'a': schedule: interval shorter than one second" in output
     assert jobs(tmp_path) == {}
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_jobs_live_in_the_store_database(
+    tmp_path: Path,
+    postgres_db: str,  # noqa: F811
+) -> None:
+    hourly = {name: feed(NOWHERE, f"/{name}.xml", "every 1h") for name in ("a", "b")}
+    config = write_config(tmp_path, hourly, store=postgres_db)
+    for _restart in range(2):
+        with Scheduled(config) as scheduler:
+            scheduler.wait_for(r"; next run ", count=2)
+            assert scheduler.stop() == 0
+    assert scheduler.log().count("jobs: ") == 0, "the restart kept both jobs"
+    assert "jobs in postgresql+psycopg://" in scheduler.log()
+    upcoming = next_runs(load_config(config))
+    now = datetime.now(UTC)
+    for name in ("a", "b"):
+        when = upcoming[name]
+        assert when is not None and timedelta(minutes=58) < when - now <= timedelta(hours=1)
+    assert not (tmp_path / "data/scheduler.db").exists()

@@ -1,0 +1,138 @@
+"""Source locks: one crawl of a source at a time, and a message that names the holder."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from sokbo.config import Config, load_config
+from sokbo.lock import (
+    AdvisoryLock,
+    FileLock,
+    Holder,
+    SourceBusy,
+    acquire_source_locks,
+    source_lock,
+)
+from tests.conftest import run_sokbo
+from tests.pg import postgres_db  # noqa: F401  (a fixture)
+from tests.scheduling import write_config
+
+NOWHERE = 'kind = "feed"\nstart_urls = ["http://127.0.0.1:9/feed.xml"]'
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return load_config(write_config(tmp_path, {"a": NOWHERE, "b": NOWHERE}))
+
+
+def test_a_file_lock_is_taken_once_and_names_its_holder(config: Config, tmp_path: Path) -> None:
+    first, second = source_lock(config, "a"), source_lock(config, "a")
+    assert isinstance(first, FileLock)
+    assert first.try_acquire()
+    try:
+        assert not second.try_acquire()
+        holder = second.holder()
+        assert holder is not None and holder.pid == os.getpid()
+        assert holder.since is not None
+        assert abs(datetime.now(UTC) - holder.since) < timedelta(seconds=5)
+        assert source_lock(config, "b").try_acquire(), "another source is free"
+    finally:
+        first.release()
+    assert (tmp_path / "data/locks/a.lock").read_text() == "", "a free lock names nobody"
+    assert second.try_acquire()
+    second.release()
+
+
+def test_busy_fails_at_once_with_a_clear_message(config: Config) -> None:
+    held = source_lock(config, "b")
+    assert held.try_acquire()
+    try:
+        with pytest.raises(SourceBusy) as busy:
+            acquire_source_locks(config, ["b", "a"])
+        assert re.fullmatch(
+            rf"source 'b' is already being crawled \(pid {os.getpid()}, "
+            r"since \d\d:\d\d:\d\d UTC\); try later or pass --wait",
+            str(busy.value),
+        )
+        # Taken in sorted order, and given back when a later one is busy.
+        free = source_lock(config, "a")
+        assert free.try_acquire()
+        free.release()
+    finally:
+        held.release()
+
+
+def test_waiting_is_bounded(config: Config) -> None:
+    held = source_lock(config, "a")
+    assert held.try_acquire()
+    try:
+        started = time.monotonic()
+        with pytest.raises(SourceBusy, match=r"still being crawled after waiting 0\.5 s \(pid"):
+            acquire_source_locks(config, ["a"], wait=0.5)
+        assert time.monotonic() - started >= 0.5
+    finally:
+        held.release()
+
+
+def test_waiting_ends_when_the_holder_is_done(config: Config) -> None:
+    held = source_lock(config, "a")
+    assert held.try_acquire()
+    timer = threading.Timer(0.5, held.release)
+    timer.start()
+    started = time.monotonic()
+    with acquire_source_locks(config, ["a", "b"], wait=math.inf) as locks:
+        assert time.monotonic() - started >= 0.4
+        assert len(locks.locks) == 2
+    timer.join()
+    assert source_lock(config, "a").try_acquire()
+
+
+def test_the_holder_message_shows_the_date_when_not_today() -> None:
+    assert Holder(7, datetime(2024, 7, 1, 3, 4, 5, tzinfo=UTC)).describe() == (
+        "pid 7, since 2024-07-01 03:04:05 UTC"
+    )
+    assert Holder(None, None).describe() == "another process"
+
+
+def test_wait_takes_seconds_on_the_command_line(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {"a": NOWHERE})
+    result = run_sokbo("--config", str(config), "crawl", "--wait", "a", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "not a number of seconds: 'a' (write --wait=SECONDS" in result.stderr
+
+
+@pytest.fixture
+def pg_config(tmp_path: Path, postgres_db: str) -> Iterator[Config]:  # noqa: F811
+    yield load_config(write_config(tmp_path, {"a": NOWHERE, "b": NOWHERE}, store=postgres_db))
+
+
+@pytest.mark.postgres
+def test_postgres_uses_an_advisory_lock(pg_config: Config, tmp_path: Path) -> None:
+    first, second = source_lock(pg_config, "a"), source_lock(pg_config, "a")
+    assert isinstance(first, AdvisoryLock) and isinstance(second, AdvisoryLock)
+    assert first.key == second.key != AdvisoryLock(pg_config.store.url, "b").key
+    assert first.try_acquire()
+    try:
+        assert not second.try_acquire()
+        holder = second.holder()
+        assert holder is not None and holder.pid == os.getpid()
+        with pytest.raises(
+            SourceBusy, match=rf"source 'a' is already being crawled \(pid {os.getpid()}"
+        ):
+            acquire_source_locks(pg_config, ["a"])
+    finally:
+        first.release()
+        second.release()
+    with acquire_source_locks(pg_config, ["a", "b"]):
+        assert second.holder() is not None
+    assert second.holder() is None
+    assert not (tmp_path / "data/locks").exists(), "no lock file beside a PostgreSQL store"
