@@ -211,6 +211,7 @@ def _run(
     try:
         stats, errors = _record(store, source.id, started, status, why, tail)
         _rebuild_queued_feeds(store, config, source.id)
+        _check_health(store, config, source.id)
     finally:
         store.close()
     result = RunResult(source.id, status, seconds, crawl_counts(stats), errors)
@@ -317,6 +318,17 @@ def _rebuild_queued_feeds(store: Store, config: Config, source_id: str) -> None:
             logger.info(
                 "%s: wrote %d queued feed files of site '%s'", source_id, len(written), site.id
             )
+
+
+def _check_health(store: Store, config: Config, source_id: str) -> None:
+    """A site that changed its layout shows as a sharp drop against the source's own
+    past: said at WARNING after each run, so a log watcher sees it (sokbo.status)."""
+    from sokbo.status import check_health
+
+    try:
+        check_health(config, store, sources=[source_id])
+    except Exception:  # a health check must never fail a run
+        logger.exception("%s: the health check failed", source_id)
 
 
 def _log_end(result: RunResult) -> None:
