@@ -229,7 +229,7 @@ def test_sigterm_during_a_run_exits_0_and_the_next_run_resumes(tmp_path: Path) -
 
 
 def test_a_manual_crawl_during_a_scheduled_run_exits_3_or_waits(tmp_path: Path) -> None:
-    with serve_fixture(SITES / "jsonfeed", delay=0.7) as server:
+    with serve_fixture(SITES / "jsonfeed", delay=1.0) as server:
         config = write_config(tmp_path, {"src": feed(server.base_url, "/feed.json", "every 2s")})
         with Scheduled(config) as scheduler:
             started = scheduler.wait_for(r"src: run started \(pid (\d+)\)")[0]
