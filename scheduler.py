@@ -47,8 +47,8 @@ from sokbo.config import (
     format_duration,
     load_config,
 )
+from sokbo.crawls import CRAWLS
 from sokbo.jobs import JOBS_TABLE, current_interval, make_trigger, source_of, sync_jobs
-from sokbo.runner import CRAWLS
 from sokbo.store import Store
 
 logger = logging.getLogger("sokbo.scheduler")

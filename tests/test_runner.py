@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from sokbo.config import load_config
+from sokbo.crawls import Crawls
 from sokbo.lock import source_lock
-from sokbo.runner import Crawls, run_job, run_source
+from sokbo.runner import run_job, run_source
 from sokbo.store import Store
 from tests.feed_fixtures import add, make_article
 from tests.fixture_server import serve_fixture
