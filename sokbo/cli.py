@@ -1,4 +1,4 @@
-"""The `sokbo` command: crawl, feeds, publish, status, check and demo."""
+"""The `sokbo` command: crawl, schedule, feeds, publish, status, check and demo."""
 
 from __future__ import annotations
 
