@@ -49,6 +49,7 @@ from sokbo.config import (
 )
 from sokbo.crawls import CRAWLS
 from sokbo.jobs import JOBS_TABLE, current_interval, make_trigger, source_of, sync_jobs
+from sokbo.lock import Holder, scheduler_lock
 from sokbo.store import Store
 
 logger = logging.getLogger("sokbo.scheduler")
@@ -69,7 +70,7 @@ class _BlockingScheduler(BlockingScheduler):  # type: ignore[misc]  # untyped
         return wait
 
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _LOG_FORMAT = "%(asctime)sZ %(levelname)s %(name)s: %(message)s"
 _LOG_BYTES, _LOG_BACKUPS = 10 * 1024 * 1024, 5
@@ -343,14 +344,31 @@ def setup_logging(config: Config) -> None:
 
 
 def run_scheduler(config: Config, path: Path) -> int:
-    """`sokbo schedule`: log, schedule until SIGTERM, exit 0 after a clean stop."""
+    """`sokbo schedule`: log, schedule until SIGTERM, exit 0 after a clean stop; exit 3
+    when another scheduler already runs on the same store."""
     setup_logging(config)
     try:
-        scheduler = Scheduler(config, path)
+        lock = scheduler_lock(config)
+        if not lock.try_acquire():
+            holder = lock.holder() or Holder(None, None)
+            logger.error(
+                "another scheduler is running on this store (%s); not starting",
+                holder.describe(),
+            )
+            lock.release()
+            return EXIT_LOCKED
+        try:
+            scheduler = Scheduler(config, path)
+        except Exception:
+            lock.release()
+            raise
     except Exception as exc:  # the job store's or the store's database, most likely
         logger.exception("scheduler: cannot start: %s", exc)
         return EXIT_FAILED
-    return scheduler.run()
+    try:
+        return scheduler.run()
+    finally:
+        lock.release()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

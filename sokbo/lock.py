@@ -61,8 +61,8 @@ class SourceBusy(Exception):
         super().__init__(message)
 
 
-class SourceLock(Protocol):
-    source_id: str
+class ProcessLock(Protocol):
+    """A lock between processes that the system frees when its holder ends."""
 
     def try_acquire(self) -> bool:
         """Take the lock if it is free; never blocks."""
@@ -82,9 +82,8 @@ class FileLock:
     waiting on the old file would otherwise lock a file nobody else sees.
     """
 
-    def __init__(self, folder: Path, source_id: str) -> None:
-        self.source_id = source_id
-        self.path = folder / f"{source_id}.lock"
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self._fd: int | None = None
 
     def try_acquire(self) -> bool:
@@ -115,7 +114,8 @@ class FileLock:
             self._fd = None
 
 
-_APP_NAME = re.compile(r"^sokbo crawl pid (\d+) since (\S+)$")
+# Short: PostgreSQL cuts application_name at 63 bytes.
+_APP_NAME = re.compile(r"^sokbo pid (\d+) since (\S+)$")
 
 
 class AdvisoryLock:
@@ -125,10 +125,9 @@ class AdvisoryLock:
     connection's application_name names the holder, for the message of the next one.
     """
 
-    def __init__(self, url: str, source_id: str) -> None:
-        self.source_id = source_id
+    def __init__(self, url: str, name: str) -> None:
         self.url = url
-        digest = hashlib.sha256(f"sokbo source {source_id}".encode()).digest()
+        digest = hashlib.sha256(f"sokbo {name}".encode()).digest()
         self.key = int.from_bytes(digest[:8], "big", signed=True)  # stable across runs
         self._engine: Engine | None = None
         self._conn: Connection | None = None
@@ -136,7 +135,7 @@ class AdvisoryLock:
 
     def try_acquire(self) -> bool:
         if self._conn is None:
-            name = f"sokbo crawl pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
+            name = f"sokbo pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
             self._engine = create_engine(
                 self.url, poolclass=NullPool, connect_args={"application_name": name}
             )
@@ -181,17 +180,25 @@ class AdvisoryLock:
             self._engine = None
 
 
-def source_lock(config: Config, source_id: str) -> SourceLock:
+def source_lock(config: Config, source_id: str) -> ProcessLock:
     """The lock of one source: in the database when the store is PostgreSQL, else a file."""
     if config.store.url.startswith("postgresql"):
-        return AdvisoryLock(config.store.url, source_id)
-    return FileLock(config.crawl.state_dir / "locks", source_id)
+        return AdvisoryLock(config.store.url, f"source {source_id}")
+    return FileLock(config.crawl.state_dir / "locks" / f"{source_id}.lock")
+
+
+def scheduler_lock(config: Config) -> ProcessLock:
+    """One scheduler per store: a second one would run every job twice (their crawls
+    would only meet at the source locks)."""
+    if config.store.url.startswith("postgresql"):
+        return AdvisoryLock(config.store.url, "scheduler")
+    return FileLock(config.crawl.state_dir / "scheduler.lock")
 
 
 class SourceLocks:
     """The locks of the sources one `sokbo crawl` runs; released when the block ends."""
 
-    def __init__(self, locks: Sequence[SourceLock]) -> None:
+    def __init__(self, locks: Sequence[ProcessLock]) -> None:
         self.locks = list(locks)
 
     def __enter__(self) -> SourceLocks:
@@ -217,7 +224,7 @@ def acquire_source_locks(
     """Lock every source, in sorted order (two crawls waiting for each other's sources
     would otherwise wait forever); `wait`: None to fail at once, else seconds to keep
     trying (math.inf: until free). Raises SourceBusy naming the holder."""
-    taken: list[SourceLock] = []
+    taken: list[ProcessLock] = []
     deadline = None if wait is None else time.monotonic() + wait
     try:
         for source_id in sorted(set(source_ids)):

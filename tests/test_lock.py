@@ -119,7 +119,7 @@ def pg_config(tmp_path: Path, postgres_db: str) -> Iterator[Config]:  # noqa: F8
 def test_postgres_uses_an_advisory_lock(pg_config: Config, tmp_path: Path) -> None:
     first, second = source_lock(pg_config, "a"), source_lock(pg_config, "a")
     assert isinstance(first, AdvisoryLock) and isinstance(second, AdvisoryLock)
-    assert first.key == second.key != AdvisoryLock(pg_config.store.url, "b").key
+    assert first.key == second.key != AdvisoryLock(pg_config.store.url, "source b").key
     assert first.try_acquire()
     try:
         assert not second.try_acquire()

@@ -322,11 +322,21 @@ def test_the_adaptive_interval_follows_each_source(tmp_path: Path) -> None:
     assert upcoming["quiet"] is not None and upcoming["quiet"] - now > timedelta(minutes=55)
 
 
-def test_sighup_reloads_the_config_and_a_bad_one_keeps_the_jobs(tmp_path: Path) -> None:
+def test_sighup_reloads_a_good_config_keeps_jobs_on_a_bad_one_one_scheduler_per_store(
+    tmp_path: Path,
+) -> None:
     hourly = {name: feed(NOWHERE, f"/{name}.xml", "every 1h") for name in ("a", "b")}
     config = write_config(tmp_path, hourly)
     with Scheduled(config) as scheduler:
         scheduler.wait_for(r"; next run ", count=2)
+        with Scheduled(config) as second:
+            assert second.process.wait(timeout=30) == 3, "one scheduler per store"
+        assert re.search(
+            rf"another scheduler is running on this store \(pid {scheduler.pid}, since "
+            r"\d\d:\d\d:\d\d UTC\); not starting",
+            (tmp_path / "scheduler.out").read_text("utf-8"),
+        )
+
         write_config(tmp_path, {"a": feed(NOWHERE, "/a.xml", "*/30 * * * *")})
         scheduler.process.send_signal(signal.SIGHUP)
         scheduler.wait_for(r"SIGHUP: reloaded .*sokbo\.toml: removed crawl:b")
