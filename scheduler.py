@@ -54,6 +54,11 @@ from sokbo.store import Store
 
 logger = logging.getLogger("sokbo.scheduler")
 
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+_LOG_FORMAT = "%(asctime)sZ %(levelname)s %(name)s: %(message)s"
+_LOG_BYTES, _LOG_BACKUPS = 10 * 1024 * 1024, 5
+
 
 class _BlockingScheduler(BlockingScheduler):  # type: ignore[misc]  # untyped
     """APScheduler 3's BlockingScheduler, minus one last job round after shutdown.
@@ -68,12 +73,6 @@ class _BlockingScheduler(BlockingScheduler):  # type: ignore[misc]  # untyped
             return None
         wait: float | None = super()._process_jobs()
         return wait
-
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
-_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-_LOG_FORMAT = "%(asctime)sZ %(levelname)s %(name)s: %(message)s"
-_LOG_BYTES, _LOG_BACKUPS = 10 * 1024 * 1024, 5
 
 
 class Scheduler:
@@ -124,6 +123,9 @@ class Scheduler:
             # Paused until _started has brought the jobs in step with the config: a job
             # due now must not run on the schedule of a config that no longer says so.
             self.scheduler.start(paused=True)  # returns after shutdown
+        except Exception as exc:  # the job store's database, most likely
+            logger.exception("the scheduler failed")
+            self.failure = f"the scheduler failed: {exc}"
         finally:
             self._drain()
             self.store.close()
