@@ -384,3 +384,13 @@ def test_on_postgresql_the_jobs_live_in_the_store_database(
         when = upcoming[name]
         assert when is not None and timedelta(minutes=58) < when - now <= timedelta(hours=1)
     assert not (tmp_path / "data/scheduler.db").exists()
+
+
+def test_a_job_store_that_cannot_be_opened_exits_1(tmp_path: Path) -> None:
+    unreachable = 'jobstore = "postgresql+psycopg://nobody@127.0.0.1:9/sokbo"'
+    config = write_config(tmp_path, {"a": feed(NOWHERE, "/a.xml", "every 1h")}, unreachable)
+    with Scheduled(config) as scheduler:
+        assert scheduler.process.wait(timeout=30) == 1
+        assert "scheduler stopped: the scheduler failed: (psycopg.OperationalError)" in (
+            scheduler.log()
+        )
