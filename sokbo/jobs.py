@@ -101,13 +101,7 @@ def sync_jobs(
         job_args = (config_file, source.id)
         job = existing.get(key)
         if job is not None and job.name == label:
-            kept = {
-                "func": RUN_JOB_REF,
-                "args": job_args,
-                "misfire_grace_time": options["misfire_grace_time"],
-                "coalesce": True,
-                "max_instances": 1,
-            }
+            kept = {"func": RUN_JOB_REF, "args": job_args, **options}
             stale = {
                 name: value
                 for name, value in kept.items()
