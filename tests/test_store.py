@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
-import sokbo.store
+import sokbo.store.article_rows
 from sokbo.models import Article
 from sokbo.slug import disambiguate, slugify
 from sokbo.store import Store, articles, runs
@@ -328,12 +328,12 @@ def test_a_crawl_that_loses_the_race_for_a_new_url_sees_the_winners_row(
     mine, theirs = Store(db_url), Store(db_url)
 
     def slugify_after_the_other_crawl(title: str, url: str) -> str:
-        monkeypatch.setattr(sokbo.store, "slugify", slugify)
+        monkeypatch.setattr(sokbo.store.article_rows, "slugify", slugify)
         assert theirs.upsert(make_article(), T0).status == "new"
         return slugify(title, url)
 
     try:
-        monkeypatch.setattr(sokbo.store, "slugify", slugify_after_the_other_crawl)
+        monkeypatch.setattr(sokbo.store.article_rows, "slugify", slugify_after_the_other_crawl)
         stored = mine.upsert(make_article(), T0 + timedelta(minutes=1))
         assert stored.status == "unchanged"
         winner = theirs.get_by_url(URL)

@@ -1,0 +1,100 @@
+"""The store, the source of truth: articles, rendered posts and crawl runs (SQLAlchemy).
+
+One class, ``Store``, over one database; its methods come from a module per concern
+(articles, posts and feeds, fetches and runs) and the tables from ``schema``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.exc import OperationalError
+
+from sokbo.store.article_rows import article_values
+from sokbo.store.fetch_rows import DocumentState, FetchRows
+from sokbo.store.post_rows import PostRows
+from sokbo.store.schema import (
+    UTCDateTime,
+    add_missing_columns,
+    articles,
+    feed_entries,
+    feed_queue,
+    fetches,
+    metadata,
+    post_categories,
+    posts,
+    runs,
+)
+
+__all__ = [
+    "DocumentState",
+    "Store",
+    "UTCDateTime",
+    "article_values",
+    "articles",
+    "feed_entries",
+    "feed_queue",
+    "fetches",
+    "metadata",
+    "post_categories",
+    "posts",
+    "runs",
+]
+
+# Any fixed number: PostgreSQL sessions creating the schema queue on this advisory lock.
+_SCHEMA_LOCK = 0x50CB0
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the feed builder read while a crawl writes; the busy timeout makes two
+    # crawls on one machine wait for each other instead of failing (set first, so that
+    # switching to WAL waits too).
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Store(PostRows, FetchRows):
+    """The store: open (creating or updating the schema), use, close."""
+
+    def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///"):
+            path = url.removeprefix("sqlite:///")
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        """Create missing tables, one process at a time.
+
+        create_all checks, then creates; two crawls starting together would both find a
+        table missing and the second CREATE would fail. Holding a lock across the check
+        and the creation makes the later process find the tables made.
+        """
+        for attempt in range(5):
+            try:
+                with self.engine.begin() as conn:
+                    if self.engine.dialect.name == "postgresql":  # DDL is transactional
+                        conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+                    elif self.engine.dialect.name == "sqlite":  # the write lock up front
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    metadata.create_all(conn)
+                    add_missing_columns(conn)
+                return
+            except OperationalError as exc:
+                # A brand-new SQLite file: the first process switching it to WAL holds
+                # an exclusive lock that SQLite reports at once, without waiting.
+                if "locked" not in str(exc) or attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,102 @@
+"""What sokbo fetched (when, validators, discoveries) and how each crawl run went."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+
+from sokbo.incremental import FetchRecord
+from sokbo.store.schema import fetches, require_aware, runs
+
+
+@dataclass
+class DocumentState:
+    """A document's validators (for conditional requests) and the feed found through it."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    target: str | None = None
+
+
+class FetchRows:
+    """The fetch log behind incremental crawls, and the record of every run."""
+
+    engine: Engine
+
+    def fetch_records(self, urls: Sequence[str]) -> dict[str, FetchRecord]:
+        """The last fetch of each of these URLs (absent: never fetched)."""
+        found: dict[str, FetchRecord] = {}
+        unique = list(dict.fromkeys(urls))
+        columns = (fetches.c.url, fetches.c.fetched, fetches.c.fingerprint)
+        with self.engine.connect() as conn:
+            for start in range(0, len(unique), 500):  # stay under SQL parameter limits
+                query = select(*columns).where(fetches.c.url.in_(unique[start : start + 500]))
+                for row in conn.execute(query):
+                    found[row.url] = FetchRecord(row.fetched, row.fingerprint)
+        return found
+
+    def document(self, url: str) -> DocumentState:
+        """What the last run kept of a feed, sitemap or discovery page."""
+        with self.engine.connect() as conn:
+            columns = (fetches.c.etag, fetches.c.last_modified, fetches.c.target)
+            row = conn.execute(select(*columns).where(fetches.c.url == url)).first()
+        return DocumentState() if row is None else DocumentState(*row)
+
+    def record_fetch(
+        self,
+        url: str,
+        now: datetime,
+        *,
+        fingerprint: str | None = None,
+        document: DocumentState | None = None,
+    ) -> None:
+        """Note that `url` was fetched now, with what discovery said and its validators."""
+        require_aware(now)
+        document = document or DocumentState()
+        values = {
+            "fetched": now,
+            "fingerprint": fingerprint,
+            "etag": document.etag,
+            "last_modified": document.last_modified,
+            "target": document.target,
+        }
+        with self.engine.begin() as conn:
+            updated = conn.execute(fetches.update().where(fetches.c.url == url).values(**values))
+            if updated.rowcount == 0:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(fetches.insert().values(url=url, **values))
+                except IntegrityError:  # a concurrent crawl inserted it first
+                    conn.execute(fetches.update().where(fetches.c.url == url).values(**values))
+
+    def record_run(
+        self,
+        source_id: str,
+        started: datetime,
+        finished: datetime,
+        reason: str,
+        stats: dict[str, Any],
+        *,
+        exit_status: int | None = None,
+        errors: str | None = None,
+    ) -> None:
+        require_aware(started, finished)
+        safe = json.loads(json.dumps(stats, default=str))
+        with self.engine.begin() as conn:
+            conn.execute(
+                runs.insert().values(
+                    source_id=source_id,
+                    started=started,
+                    finished=finished,
+                    reason=reason,
+                    stats=safe,
+                    exit_status=exit_status,
+                    errors=errors,
+                )
+            )

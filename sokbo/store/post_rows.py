@@ -1,0 +1,202 @@
+"""Posts on the destination sites, their category index and the feeds waiting for a build."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, bindparam, exists, select
+from sqlalchemy.exc import IntegrityError
+
+from sokbo.models import StoredArticle
+from sokbo.store.article_rows import ArticleRows, stored_article
+from sokbo.store.schema import articles, feed_queue, post_categories, posts, require_aware
+
+
+class PostRows(ArticleRows):
+    """Which article each site shows, and which of its feeds must be built again."""
+
+    def record_post(
+        self, site_id: str, article_id: int, path: str, written: bool, now: datetime
+    ) -> None:
+        """Remember which file shows an article on a site; touch it only when it changed."""
+        require_aware(now)
+        key = (posts.c.site_id == site_id) & (posts.c.article_id == article_id)
+        with self.engine.begin() as conn:
+            known = conn.execute(select(posts.c.path).where(key)).scalar()
+            if known is None:
+                row = {"site_id": site_id, "article_id": article_id, "path": path}
+                conn.execute(posts.insert().values(**row, rendered=now))
+            elif written or known != path:
+                conn.execute(posts.update().where(key).values(path=path, rendered=now))
+
+    def site_articles(self, site_id: str, limit: int | None = None) -> list[StoredArticle]:
+        """A site's published articles, newest first (ties broken by URL, for stability)."""
+        by_url: ColumnElement[str] = articles.c.url
+        if self.engine.dialect.name == "postgresql":
+            # Code-point order, as SQLite's BINARY, whatever the database's locale says.
+            by_url = by_url.collate("C")
+        query = (
+            select(articles)
+            .join(posts, posts.c.article_id == articles.c.id)
+            .where(posts.c.site_id == site_id)
+            .order_by(articles.c.published.desc(), by_url)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [stored_article(row._mapping, "unchanged") for row in conn.execute(query)]
+
+    def newest_posts(
+        self, site_id: str, limit: int, slug: str | None = None
+    ) -> list[StoredArticle]:
+        """A site's `limit` newest posts (of one category slug, if given), newest first."""
+        ids = self.newest_post_ids(site_id, limit, slug)
+        by_id = self.articles_by_id(ids)
+        return [by_id[key] for key in ids]
+
+    def newest_post_ids(self, site_id: str, limit: int, slug: str | None = None) -> list[int]:
+        """The article ids of newest_posts, from an index alone: the cost follows `limit`,
+        not the site's size. Ties are broken by article id, newest first."""
+        if slug is None:
+            # EXISTS rather than a join: SQLite then walks the articles' date index from
+            # the newest and stops after `limit` posts of the site, where a join reads
+            # every post of the site and sorts them all.
+            on_site = exists().where(
+                (posts.c.site_id == site_id) & (posts.c.article_id == articles.c.id)
+            )
+            query = (
+                select(articles.c.id)
+                .where(on_site)
+                .order_by(articles.c.published.desc(), articles.c.id.desc())
+            )
+        else:
+            query = (
+                select(post_categories.c.article_id)
+                .where((post_categories.c.site_id == site_id) & (post_categories.c.slug == slug))
+                .order_by(post_categories.c.published.desc(), post_categories.c.article_id.desc())
+            )
+        with self.engine.connect() as conn:
+            return list(conn.execute(query.limit(limit)).scalars())
+
+    def set_post_categories(
+        self, site_id: str, article_id: int, published: datetime, slugs: Collection[str]
+    ) -> set[str]:
+        """Make the post's category rows exactly `slugs`; the slugs that gained or lost it.
+
+        `published` is the stored article's (fixed) publication time.
+        """
+        require_aware(published)
+        key = (post_categories.c.site_id == site_id) & (post_categories.c.article_id == article_id)
+        with self.engine.begin() as conn:
+            known = set(conn.execute(select(post_categories.c.slug).where(key)).scalars())
+            wanted = set(slugs)
+            if known - wanted:
+                conn.execute(
+                    post_categories.delete().where(key & post_categories.c.slug.in_(known - wanted))
+                )
+            if wanted - known:
+                row = {"site_id": site_id, "article_id": article_id, "published": published}
+                conn.execute(
+                    post_categories.insert(), [row | {"slug": s} for s in sorted(wanted - known)]
+                )
+        return known ^ wanted
+
+    def sync_post_categories(
+        self, site_id: str, rows: Iterable[tuple[int, datetime, Collection[str]]]
+    ) -> set[str]:
+        """Make a site's category rows exactly `rows` (article id, published, slugs) for
+        every post; the slugs whose set of posts changed. For a full rebuild."""
+        wanted: dict[tuple[int, str], datetime] = {}
+        for article_id, published, slugs in rows:
+            require_aware(published)
+            for slug in slugs:
+                wanted[(article_id, slug)] = published
+        site = post_categories.c.site_id == site_id
+        columns = (post_categories.c.article_id, post_categories.c.slug)
+        with self.engine.begin() as conn:
+            known = {
+                (row.article_id, row.slug) for row in conn.execute(select(*columns).where(site))
+            }
+            stale = sorted(known - wanted.keys())
+            if stale:
+                match = (post_categories.c.article_id == bindparam("a")) & (
+                    post_categories.c.slug == bindparam("s")
+                )
+                conn.execute(
+                    post_categories.delete().where(site & match),
+                    [{"a": article_id, "s": slug} for article_id, slug in stale],
+                )
+            missing = sorted(wanted.keys() - known)
+            if missing:
+                conn.execute(
+                    post_categories.insert(),
+                    [
+                        {
+                            "site_id": site_id,
+                            "article_id": a,
+                            "slug": s,
+                            "published": wanted[(a, s)],
+                        }
+                        for a, s in missing
+                    ],
+                )
+        return {slug for _article_id, slug in [*stale, *missing]}
+
+    def queue_feeds(self, site_id: str, slugs: Collection[str], now: datetime) -> None:
+        """Note that these feeds of a site (slug '' for the site feed) need a rebuild."""
+        require_aware(now)
+        with self.engine.begin() as conn:
+            for slug in sorted(set(slugs)):
+                key = (feed_queue.c.site_id == site_id) & (feed_queue.c.slug == slug)
+                if conn.execute(feed_queue.update().where(key).values(queued=now)).rowcount:
+                    continue
+                try:
+                    with conn.begin_nested():
+                        conn.execute(
+                            feed_queue.insert().values(site_id=site_id, slug=slug, queued=now)
+                        )
+                except IntegrityError:  # a concurrent crawl queued it first
+                    conn.execute(feed_queue.update().where(key).values(queued=now))
+
+    def queued_feeds(self, site_id: str) -> dict[str, datetime]:
+        """The site's feeds waiting for a rebuild: slug -> when last queued."""
+        query = select(feed_queue.c.slug, feed_queue.c.queued).where(
+            feed_queue.c.site_id == site_id
+        )
+        with self.engine.connect() as conn:
+            return {row.slug: row.queued for row in conn.execute(query)}
+
+    def unqueue_feeds(self, site_id: str, built: Mapping[str, datetime]) -> None:
+        """Clear the rows a build read (queued_feeds) unless they were queued again since."""
+        with self.engine.begin() as conn:
+            for slug, queued in built.items():
+                conn.execute(
+                    feed_queue.delete().where(
+                        (feed_queue.c.site_id == site_id)
+                        & (feed_queue.c.slug == slug)
+                        & (feed_queue.c.queued <= queued)
+                    )
+                )
+
+    def site_category_slugs(self, site_id: str) -> list[str]:
+        """Every category slug with at least one post on the site, sorted."""
+        query = (
+            select(post_categories.c.slug)
+            .where(post_categories.c.site_id == site_id)
+            .distinct()
+            .order_by(post_categories.c.slug)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    def site_post_categories(self, site_id: str) -> list[tuple[int, datetime, tuple[str, ...]]]:
+        """(article id, published, the article's own categories) of every post on a site."""
+        query = (
+            select(articles.c.id, articles.c.published, articles.c.categories)
+            .join(posts, posts.c.article_id == articles.c.id)
+            .where(posts.c.site_id == site_id)
+            .order_by(articles.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [(row.id, row.published, tuple(row.categories)) for row in conn.execute(query)]

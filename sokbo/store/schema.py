@@ -1,0 +1,179 @@
+"""The store's tables (SQLAlchemy Core), their column types and the schema's upkeep."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    inspect,
+)
+from sqlalchemy.engine import Connection, Dialect
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite as on PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # Text, not String(n), where the value comes from outside: PostgreSQL enforces a
+    # length that SQLite ignores, and a percent-encoded Hangul URL (9 characters a
+    # syllable) soon passes 2048 characters.
+    Column("url", Text, nullable=False, unique=True),
+    Column("source_id", String(64), nullable=False, index=True),
+    Column("slug", String(255), nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("excerpt", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("image", Text),
+    Column("categories", JSON, nullable=False),
+    Column("language", Text),  # a BCP 47 tag from the config, of any length
+    Column("authors", JSON),
+    Column("tags", JSON),
+    Column("evidence", JSON),
+    Column("published", UTCDateTime, nullable=False, index=True),
+    Column("modified", UTCDateTime),
+    Column("content_hash", String(64), nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("changed", UTCDateTime, nullable=False),
+    Column("checked", UTCDateTime, nullable=False),
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("site_id", String(64), primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id"), primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("rendered", UTCDateTime, nullable=False),
+)
+
+# Which category feeds of a site each post is in, by the category's slug (the name of the
+# feed's folder, so two spellings with one slug share a feed). It exists so that a
+# category's newest posts are found without decoding every article's categories JSON:
+# `published` is copied from the article, where it is fixed at first sight (so the copy
+# never goes stale), and the index below hands out a category's newest N directly. The
+# feed stage keeps it in step with the posts (set_post_categories after each publish,
+# sync_post_categories on a full rebuild); rows go with their post (the foreign key).
+post_categories = Table(
+    "post_categories",
+    metadata,
+    # Keyed post first (a post's rows are read and replaced together); the index below
+    # serves the feeds, the key serves the upkeep.
+    Column("site_id", String(64), primary_key=True),
+    Column("article_id", Integer, primary_key=True),
+    Column("slug", String(255), primary_key=True),
+    Column("published", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["site_id", "article_id"], ["posts.site_id", "posts.article_id"], ondelete="CASCADE"
+    ),
+    Index("ix_post_categories_newest", "site_id", "slug", "published", "article_id"),
+)
+
+# Each post's feed entry, serialised in the site's feed formats once per change rather
+# than once per feed build (feeds/cache.py reads and writes it). `key` says what it was
+# built from: the article's content and change time, the site's config and the code;
+# a row whose key no longer matches is built again. Rows go with their post.
+feed_entries = Table(
+    "feed_entries",
+    metadata,
+    Column("site_id", String(64), primary_key=True),
+    Column("article_id", Integer, primary_key=True),
+    Column("key", String(64), nullable=False),
+    Column("guid", Text, nullable=False),
+    Column("published", UTCDateTime, nullable=False),
+    Column("updated", UTCDateTime, nullable=False),
+    Column("categories", JSON, nullable=False),
+    Column("rss", Text, nullable=False),
+    Column("atom", Text, nullable=False),
+    Column("json", Text, nullable=False),
+    ForeignKeyConstraint(
+        ["site_id", "article_id"], ["posts.site_id", "posts.article_id"], ondelete="CASCADE"
+    ),
+)
+
+# Feeds a crawl changed but has not rebuilt yet (slug '' is the site feed itself). Queued
+# as each post is indexed and cleared once the feeds are written, so that a crawl killed
+# before its feed stage leaves the work to the next run instead of losing it. `queued`
+# lets a build clear only what it read: a row queued again meanwhile stays.
+feed_queue = Table(
+    "feed_queue",
+    metadata,
+    Column("site_id", String(64), primary_key=True),
+    Column("slug", String(255), primary_key=True),
+    Column("queued", UTCDateTime, nullable=False),
+)
+
+# One row per URL sokbo has fetched: article pages (when, so an unchanged source is not
+# fetched again) and feeds/sitemaps (their validators, for conditional requests).
+fetches = Table(
+    "fetches",
+    metadata,
+    Column("url", Text, primary_key=True),
+    Column("fetched", UTCDateTime, nullable=False),
+    Column("fingerprint", String(64)),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("target", Text),  # for a page a feed was discovered from: that feed
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", String(64), nullable=False, index=True),
+    Column("started", UTCDateTime, nullable=False),
+    Column("finished", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False),  # Scrapy's close reason, any string
+    Column("stats", JSON, nullable=False),
+    Column("exit_status", Integer),  # the crawl process's; negative: killed by that signal
+    Column("errors", Text),  # what went wrong, in a line (NULL: nothing)
+)
+
+
+def add_missing_columns(conn: Connection) -> None:
+    """Bring a store made by an older sokbo up to date: add the (nullable) columns it
+    lacks. create_all makes missing tables but never alters existing ones."""
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+
+
+def require_aware(*values: datetime | None) -> None:
+    # Checked before any SQL: SQLAlchemy would wrap the type's own ValueError in a
+    # StatementError, and an aware-only store must refuse with a plain ValueError.
+    if any(value is not None and value.utcoffset() is None for value in values):
+        raise ValueError("naive datetime given to the store; attach a time zone")
