@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -226,6 +227,32 @@ def test_sigterm_during_a_run_exits_0_and_the_next_run_resumes(tmp_path: Path) -
     assert fetched == Counter(articles), "an article was fetched twice or never"
     assert set(parse_posts(tmp_path)) == articles
     assert not (tmp_path / "data/jobs/src").exists(), "a finished job must not resume again"
+
+
+def test_a_second_sigterm_stops_the_running_crawl_at_once(tmp_path: Path) -> None:
+    articles = set(expected("wordpress-listing")["articles"])
+    with serve_fixture(SITES / "wordpress-listing", delay=0.4) as server:
+        # A grace period the test would notice waiting out.
+        config = write_config(
+            tmp_path, {"src": LISTING.format(base=server.base_url)}, schedule='stop_grace = "5m"'
+        )
+        with Scheduled(config) as scheduler:
+            wait_until(
+                lambda: sum(path in articles for path in server.paths()) >= 2,
+                60,
+                "the crawl to be under way",
+            )
+            scheduler.process.send_signal(signal.SIGTERM)
+            scheduler.wait_for(r"SIGTERM: taking no new runs; src may finish within 5m")
+            started = time.monotonic()
+            assert scheduler.stop(timeout=60) == 0, scheduler.log()
+            assert time.monotonic() - started < 60
+            log = scheduler.log()
+    assert "SIGTERM again: stopping the running crawls now (SIGINT)" in log, log
+    (stopped,) = run_rows(tmp_path)
+    assert stopped["reason"] == "shutdown"
+    assert stopped["errors"].startswith("scheduler stopped (SIGTERM twice)"), stopped
+    assert (tmp_path / "data/jobs/src").is_dir(), "the job must stay resumable"
 
 
 def test_a_manual_crawl_during_a_scheduled_run_exits_3_or_waits(tmp_path: Path) -> None:
