@@ -21,7 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sokbo.config import load_config
 from sokbo.jobs import next_runs
 from tests.conftest import run_sokbo
-from tests.fixture_server import serve_fixture
+from tests.fixture_server import FixtureServer, serve_fixture
 from tests.pg import postgres_db  # noqa: F401  (a fixture)
 from tests.scheduling import Job, Scheduled, jobs, run_rows, set_jobs, wait_until, write_config
 from tests.test_sources_e2e import SITES, expected
@@ -196,6 +196,15 @@ schedule = "every 1s"
 jitter = "0s\""""
 
 
+def _under_way(server: FixtureServer, articles: set[str]) -> None:
+    """Wait until the crawl has fetched two of the site's articles."""
+    wait_until(
+        lambda: sum(path in articles for path in server.paths()) >= 2,
+        60,
+        "the crawl to be under way",
+    )
+
+
 def test_sigterm_during_a_run_exits_0_and_the_next_run_resumes(tmp_path: Path) -> None:
     articles = set(expected("wordpress-listing")["articles"])
     with serve_fixture(SITES / "wordpress-listing", delay=0.4) as server:
@@ -203,11 +212,7 @@ def test_sigterm_during_a_run_exits_0_and_the_next_run_resumes(tmp_path: Path) -
             tmp_path, {"src": LISTING.format(base=server.base_url)}, schedule='stop_grace = "1s"'
         )
         with Scheduled(config) as scheduler:
-            wait_until(
-                lambda: sum(path in articles for path in server.paths()) >= 2,
-                60,
-                "the crawl to be under way",
-            )
+            _under_way(server, articles)
             assert scheduler.stop() == 0, scheduler.log()
             log = scheduler.log()
         first = [path for path in server.paths() if path in articles]
@@ -237,11 +242,7 @@ def test_a_second_sigterm_stops_the_running_crawl_at_once(tmp_path: Path) -> Non
             tmp_path, {"src": LISTING.format(base=server.base_url)}, schedule='stop_grace = "5m"'
         )
         with Scheduled(config) as scheduler:
-            wait_until(
-                lambda: sum(path in articles for path in server.paths()) >= 2,
-                60,
-                "the crawl to be under way",
-            )
+            _under_way(server, articles)
             scheduler.process.send_signal(signal.SIGTERM)
             scheduler.wait_for(r"SIGTERM: taking no new runs; src may finish within 5m")
             started = time.monotonic()
