@@ -19,6 +19,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
+from feeds import cache
 from feeds.write import (
     CATEGORIES_DIR,
     FEED_FILES,
@@ -342,7 +343,7 @@ def test_first_sight_feeds_do_not_depend_on_when_sokbo_crawled(tmp_path: Path) -
     ]
 
 
-def test_store_edited_names_only_articles_changed_after_first_sight(
+def test_only_articles_changed_after_first_sight_count_as_edited(
     store: Store, tmp_path: Path
 ) -> None:
     site = make_site(tmp_path)
@@ -351,8 +352,12 @@ def test_store_edited_names_only_articles_changed_after_first_sight(
     add(store, site, make_article(1, body_html="<p>고침</p>"), T0 + 5 * HOUR)
     add(store, site, make_article(2), T0 + 6 * HOUR)  # seen again, unchanged
 
-    assert store.edited([one.id, two.id]) == {one.id: T0 + 5 * HOUR}
-    assert store.edited([]) == {}
+    missing = cache.lookup(store, site, [one.id, two.id]).missing  # nothing built yet
+    assert {key: edited for key, (_entry_key, edited) in missing.items()} == {
+        one.id: T0 + 5 * HOUR,
+        two.id: None,
+    }
+    assert cache.lookup(store, site, []).missing == {}
 
 
 def test_a_post_that_changes_category_leaves_the_old_feed(store: Store, built: SiteConfig) -> None:

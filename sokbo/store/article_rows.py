@@ -76,14 +76,6 @@ class ArticleRows:
                 row.id: stored_article(row._mapping, "unchanged") for row in conn.execute(query)
             }
 
-    def edited(self, article_ids: Sequence[int]) -> dict[int, datetime]:
-        """When each of these articles last changed after its first sight; absent: never."""
-        query = select(articles.c.id, articles.c.changed).where(
-            articles.c.id.in_(list(article_ids)) & (articles.c.changed > articles.c.first_seen)
-        )
-        with self.engine.connect() as conn:
-            return {row.id: row.changed for row in conn.execute(query)}
-
     def articles_for_sources(self, source_ids: Sequence[str]) -> Iterator[StoredArticle]:
         query = select(articles).where(articles.c.source_id.in_(list(source_ids)))
         with self.engine.connect() as conn:
