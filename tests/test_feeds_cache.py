@@ -20,11 +20,16 @@ from feeds.write import write_site_feeds
 from sokbo.config import SiteConfig
 from sokbo.store import Store, feed_entries
 from tests.feed_fixtures import T0, add, make_article, make_site, open_store
+from tests.pg import postgres_db  # noqa: F401  (a fixture)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path)
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The cache on both databases the store supports."""
+    if request.param == "sqlite":
+        opened = open_store(tmp_path)
+    else:
+        opened = Store(request.getfixturevalue("postgres_db"))
     try:
         yield opened
     finally:
