@@ -37,7 +37,7 @@ def crawl_exit_status(reason: str | None, stats: Mapping[str, Any]) -> int:
 def crawl_counts(stats: Mapping[str, Any]) -> dict[str, int]:
     """The figures of one run that a log line or a status table shows."""
     return {
-        "requests": _count(stats, "downloader/response_count"),
+        "requests": _count(stats, "downloader/request_count"),  # sent, not answered from a copy
         "pages": sum(_count(stats, f"sokbo/fetch/{why}") for why in ("new", "changed", "recheck")),
         "new": _count(stats, "sokbo/articles/new"),
         "updated": _count(stats, "sokbo/articles/updated"),

@@ -39,7 +39,11 @@ DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 # Above RetryMiddleware (550), so it sees a 429/503 before the retry is scheduled.
-DOWNLOADER_MIDDLEWARES = {"sokbo.middlewares.BackoffMiddleware": 560}
+DOWNLOADER_MIDDLEWARES = {
+    # Just after Scrapy's RobotsTxtMiddleware (100): see sokbo/robots.py.
+    "sokbo.robots.RobotsTxtReuseMiddleware": 110,
+    "sokbo.middlewares.BackoffMiddleware": 560,
+}
 # Redirects stay within the source's allowed domains: Scrapy's offsite filter checks
 # every redirected request again (scrapy.downloadermiddlewares.offsite).
 REDIRECT_MAX_TIMES = 5

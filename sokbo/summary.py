@@ -33,7 +33,7 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
     lines = [
         f"sokbo: crawled {len(runs)} source{'s' if len(runs) != 1 else ''} ({names}) "
         f"in {seconds:.1f} s",
-        f"  requests         {_count(stats, 'downloader/response_count')}"
+        f"  requests         {_count(stats, 'downloader/request_count')}"
         f"  (not modified: {_count(stats, 'downloader/response_status_count/304')})",
         f"  pages fetched    {_count(stats, 'sokbo/fetch/new')} new, "
         f"{_count(stats, 'sokbo/fetch/changed')} changed, "

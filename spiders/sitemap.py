@@ -13,6 +13,7 @@ from scrapy.http import Response
 from sokbo.extract.sitemap import SitemapError, parse_sitemap, sitemaps_from_robots
 from sokbo.incremental import too_old
 from sokbo.models import FeedHint
+from sokbo.robots import REUSE_ROBOTS
 from spiders.base import Candidate, SourceSpider
 
 
@@ -24,16 +25,20 @@ class SitemapSpider(SourceSpider):
         for url in self.source.start_urls:
             path = urlsplit(url).path
             if path.endswith("/robots.txt"):
-                yield self.document_request(url, self.parse_robots, start=True, fallback=None)
+                yield self.robots_request(url, fallback=None)
             elif path in ("", "/"):
                 # A site root: its robots.txt names the sitemaps, else the usual place.
-                robots = urljoin(url, "/robots.txt")
-                fallback = urljoin(url, "/sitemap.xml")
-                yield self.document_request(
-                    robots, self.parse_robots, start=True, fallback=fallback
+                yield self.robots_request(
+                    urljoin(url, "/robots.txt"), fallback=urljoin(url, "/sitemap.xml")
                 )
             else:
                 yield self.document_request(url, self.parse_sitemap, start=True)
+
+    def robots_request(self, url: str, fallback: str | None) -> scrapy.Request:
+        request = self.document_request(url, self.parse_robots, start=True, fallback=fallback)
+        # Scrapy's robots middleware has fetched this file already when it obeys robots.txt.
+        request.meta[REUSE_ROBOTS] = True
+        return request
 
     def parse_robots(self, response: Response, fallback: str | None) -> Iterator[scrapy.Request]:
         sitemaps: list[str] = []

@@ -120,6 +120,8 @@ def test_source_kind(case: Case, tmp_path: Path) -> None:
         assert others == case.documents
         assert sorted(p for p in requested if p in articles) == sorted(articles)
         assert not set(want["never_requested"]) & set(requested)
+        # One robots.txt a run, though a sitemap source reads it as well as obeys it.
+        assert requested.count("/robots.txt") == 1
 
         # Every article became a post, with its own text decoded correctly.
         written = posts(tmp_path)
@@ -134,6 +136,7 @@ def test_source_kind(case: Case, tmp_path: Path) -> None:
         second = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)
         assert second.returncode == 0, second.stdout + second.stderr
         assert "posts            0 written" in second.stdout
+        assert gets(server).count("/robots.txt") == 1
         again = [r for r in server.log if r.method == "GET" and r.path != "/robots.txt"]
         assert again, "the second run asked nothing"
         unconditional = [
