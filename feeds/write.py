@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Collection, Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, urljoin
@@ -17,6 +18,7 @@ from feeds.prepare import built_entry, xml_safe
 from feeds.websub import publish_to_hub
 from sokbo.config import SiteConfig
 from sokbo.files import write_if_changed
+from sokbo.lock import feed_lock, held
 from sokbo.models import StoredArticle
 from sokbo.post import post_categories, post_url, render_body
 from sokbo.slug import slugify
@@ -125,23 +127,15 @@ def write_site_feeds(
     category feeds of just those slugs (the ones a changed post is, or was, in).
     Afterwards the WebSub hub, if any, hears of every feed file that changed.
     """
-    # Feed readers have no base URL for a relative default image: resolve it once here.
-    if site.default_image:
-        absolute = urljoin(site.base_url, site.default_image)
-        site = site.model_copy(update={"default_image": absolute})
-    queued = None
-    if categories is None:
-        queued = store.queued_feeds(site.id)  # a full build does whatever was pending
-        categories = _reindex(store, site)
-    results = _write_feed(store, site, None)
-    if site.feeds.per_category:
-        for slug in sorted(categories):
-            results += _write_feed(store, site, slug)
-    if queued:
-        store.unqueue_feeds(site.id, queued)
-    changed = [path for path, written in results if written]
-    if site.feeds.hub and changed:
-        publish_to_hub(site.feeds.hub, [_public_url(site, path) for path in changed])
+    with _building(store, site):
+        queued = None
+        if categories is None:
+            queued = store.queued_feeds(site.id)  # a full build does whatever was pending
+            categories = _reindex(store, site)
+        results = _write_feeds(store, site, categories)
+        if queued:
+            store.unqueue_feeds(site.id, queued)
+    _announce(site, results)
     return results
 
 
@@ -151,12 +145,43 @@ def write_queued_feeds(store: Store, site: SiteConfig) -> list[tuple[Path, bool]
     The queue outlives a crawl killed before its feed stage: the next run's build (or
     ``sokbo feeds``) does the work it left. Nothing queued, nothing built.
     """
-    queued = store.queued_feeds(site.id)
-    if not queued:
-        return []
-    results = write_site_feeds(store, site, set(queued) - {SITE_FEED})
-    store.unqueue_feeds(site.id, queued)
+    with _building(store, site):
+        queued = store.queued_feeds(site.id)
+        if not queued:
+            return []
+        results = _write_feeds(store, site, set(queued) - {SITE_FEED})
+        store.unqueue_feeds(site.id, queued)
+    _announce(site, results)
     return results
+
+
+def _building(store: Store, site: SiteConfig) -> AbstractContextManager[None]:
+    """One feed build of a site at a time, across processes: reading the store and
+    writing the files it read are one step (see sokbo.lock.feed_lock)."""
+    url = store.engine.url.render_as_string(hide_password=False)
+    return held(feed_lock(url, site.id), f"the feed build of site '{site.id}'")
+
+
+def _write_feeds(
+    store: Store, site: SiteConfig, categories: Collection[str]
+) -> list[tuple[Path, bool]]:
+    """The site feed, then the category feeds of ``categories`` (if the site has them)."""
+    # Feed readers have no base URL for a relative default image: resolve it once here.
+    if site.default_image:
+        absolute = urljoin(site.base_url, site.default_image)
+        site = site.model_copy(update={"default_image": absolute})
+    results = _write_feed(store, site, None)
+    if site.feeds.per_category:
+        for slug in sorted(categories):
+            results += _write_feed(store, site, slug)
+    return results
+
+
+def _announce(site: SiteConfig, results: list[tuple[Path, bool]]) -> None:
+    """Tell the WebSub hub, if any, of every feed file that changed (after the lock)."""
+    changed = [path for path, written in results if written]
+    if site.feeds.hub and changed:
+        publish_to_hub(site.feeds.hub, [_public_url(site, path) for path in changed])
 
 
 def _reindex(store: Store, site: SiteConfig) -> set[str]:

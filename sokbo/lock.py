@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,9 +19,12 @@ from types import TracebackType
 from typing import Protocol
 
 from sqlalchemy import Connection, Engine, create_engine, func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from sokbo.config import Config
+
+logger = logging.getLogger(__name__)
 
 # How often a waiting crawl tries again: quick enough to follow a finished crawl at once,
 # slow enough to cost nothing (a PostgreSQL try is one round trip).
@@ -193,6 +198,45 @@ def scheduler_lock(config: Config) -> ProcessLock:
     if config.store.url.startswith("postgresql"):
         return AdvisoryLock(config.store.url, "scheduler")
     return FileLock(config.crawl.state_dir / "scheduler.lock")
+
+
+def feed_lock(store_url: str, site_id: str) -> ProcessLock:
+    """The lock of a site's feed builds. Two crawls that feed one site (the scheduler runs
+    several at once) would otherwise race: the build that read the store first could
+    write its feeds last, without the other's new post, and clear nothing to redo it.
+    Beside a SQLite store's file (every process that builds its feeds opens it there),
+    or in the database when it is PostgreSQL."""
+    if store_url.startswith("postgresql"):
+        return AdvisoryLock(store_url, f"feeds {site_id}")
+    database = make_url(store_url).database
+    if not database or database == ":memory:":
+        return _NoLock()  # a store only this process can see
+    return FileLock(Path(database).resolve().parent / "locks" / f"feeds-{site_id}.lock")
+
+
+@contextmanager
+def held(lock: ProcessLock, what: str) -> Iterator[None]:
+    """Wait for `lock` (logging once if it is busy), hold it for the block, release it."""
+    if not lock.try_acquire():
+        holder = lock.holder()
+        logger.info("waiting for %s (held by %s)", what, (holder or Holder(None, None)).describe())
+        while not lock.try_acquire():
+            time.sleep(POLL_SECONDS)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+class _NoLock:
+    def try_acquire(self) -> bool:
+        return True
+
+    def holder(self) -> Holder | None:
+        return None
+
+    def release(self) -> None:
+        pass
 
 
 class SourceLocks:

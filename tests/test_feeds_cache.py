@@ -4,6 +4,7 @@ reused while nothing it was built from moved, and never shown stale."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from feeds.jsonfeed import json_item
 from feeds.prepare import built_entry
 from feeds.write import write_site_feeds
 from sokbo.config import SiteConfig
+from sokbo.lock import feed_lock
 from sokbo.store import Store, feed_entries
 from tests.feed_fixtures import T0, add, make_article, make_site, open_store
 from tests.pg import postgres_db  # noqa: F401  (a fixture)
@@ -164,3 +166,28 @@ def test_a_failed_save_is_logged_not_raised(
 
     assert "feed entries of site 'another-site' not cached this time" in caplog.text
     assert cached_rows(store) == 0
+
+
+def test_one_feed_build_of_a_site_at_a_time(store: Store, tmp_path: Path) -> None:
+    """Another build holds the site's feed lock: this one waits for it."""
+    site = make_site(tmp_path)
+    add(store, site, make_article(1), T0)
+    url = store.engine.url.render_as_string(hide_password=False)
+    other = feed_lock(url, site.id)
+    assert other.try_acquire()
+    done = threading.Event()
+
+    def build() -> None:
+        write_site_feeds(store, site)
+        done.set()
+
+    builder = threading.Thread(target=build)
+    try:
+        builder.start()
+        assert not done.wait(1.0), "the build did not wait for the lock"
+        assert not (site.feeds_dir / "rss.xml").exists()
+    finally:
+        other.release()
+    assert done.wait(30), "the build did not go on once the lock was free"
+    builder.join()
+    assert (site.feeds_dir / "rss.xml").exists()
