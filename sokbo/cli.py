@@ -314,10 +314,18 @@ def run_demo(config: Config, path: Path, serve_only: bool, verbose: bool) -> int
                         time.sleep(3600)
                 except KeyboardInterrupt:
                     return EXIT_OK
-            return crawl(config, path, [source.id for source in config.source], verbose)
+            code = crawl(config, path, [source.id for source in config.source], verbose)
     except OSError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    if code == EXIT_OK:
+        print(
+            "next: to keep crawling on the source's schedule, run `make serve-demo` in one "
+            f"terminal and `sokbo --config {path} schedule` in another; "
+            f"`sokbo --config {path} status` shows every run (sokbo is .venv/bin/sokbo in "
+            "a checkout)"
+        )
+    return code
 
 
 if __name__ == "__main__":
