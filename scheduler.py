@@ -15,10 +15,8 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from queue import SimpleQueue
 from types import FrameType
@@ -50,14 +48,13 @@ from sokbo.config import (
 from sokbo.crawls import CRAWLS
 from sokbo.jobs import JOBS_TABLE, current_interval, make_trigger, source_of, sync_jobs
 from sokbo.lock import Holder, scheduler_lock
+from sokbo.logsetup import setup_logging
 from sokbo.store import Store
 
 logger = logging.getLogger("sokbo.scheduler")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-_LOG_FORMAT = "%(asctime)sZ %(levelname)s %(name)s: %(message)s"
-_LOG_BYTES, _LOG_BACKUPS = 10 * 1024 * 1024, 5
 
 
 class _BlockingScheduler(BlockingScheduler):  # type: ignore[misc]  # untyped
@@ -313,36 +310,6 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
-
-
-class _ReplacedMessages(logging.Filter):
-    """APScheduler's lines that the scheduler's own events say better (source first)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not record.name.startswith("apscheduler"):
-            return True
-        return not str(record.msg).startswith(("Run time of job", "Execution of job"))
-
-
-def setup_logging(config: Config) -> None:
-    """One format, UTC times, to stderr and to a rotating file in the state folder."""
-    formatter = logging.Formatter(_LOG_FORMAT, datefmt="%Y-%m-%d %H:%M:%S")
-    formatter.converter = time.gmtime
-    config.log_file.parent.mkdir(parents=True, exist_ok=True)
-    handlers: list[logging.Handler] = [
-        logging.StreamHandler(sys.stderr),
-        RotatingFileHandler(
-            config.log_file, maxBytes=_LOG_BYTES, backupCount=_LOG_BACKUPS, encoding="utf-8"
-        ),
-    ]
-    root = logging.getLogger()
-    for handler in handlers:
-        handler.setFormatter(formatter)
-        handler.addFilter(_ReplacedMessages())
-        root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    # APScheduler's INFO lines (job added, running, executed) repeat what sokbo logs.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def run_scheduler(config: Config, path: Path) -> int:
