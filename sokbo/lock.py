@@ -211,7 +211,7 @@ def feed_lock(store_url: str, site_id: str) -> ProcessLock:
     database = make_url(store_url).database
     if not database or database == ":memory:":
         return _NoLock()  # a store only this process can see
-    return FileLock(Path(database).resolve().parent / "locks" / f"feeds-{site_id}.lock")
+    return FileLock(Path(database).resolve().parent / "locks" / "feeds" / f"{site_id}.lock")
 
 
 @contextmanager
