@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 # The modules whose code decides an entry's bytes: an upgrade of any of them (or of
 # feedgen) builds every entry again.
 _CODE = ("build.py", "jsonfeed.py", "prepare.py", "write.py", "model.py", "cache.py")
-_SOKBO_CODE = ("post.py", "models.py")
+_SOKBO_CODE = ("post.py", "models.py", "store/article_rows.py")
 
 
 @dataclass(frozen=True)
