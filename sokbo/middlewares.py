@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.utils
 import logging
 from datetime import UTC, datetime
 from typing import Self
@@ -10,6 +9,8 @@ from typing import Self
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+
+from sokbo.httpdates import parse_http_date
 
 BACKOFF_STATUSES = (429, 503)
 logger = logging.getLogger(__name__)
@@ -22,12 +23,9 @@ def retry_after_seconds(value: bytes | None, now: datetime) -> float | None:
     text = value.decode("latin-1").strip()
     if text.isdigit():
         return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    when = parse_http_date(text)
+    if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
 
 

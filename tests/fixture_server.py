@@ -46,12 +46,14 @@ import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
+
+from sokbo.httpdates import not_modified_since
 
 __all__ = ["FixtureServer", "PathRule", "RequestRecord", "serve_fixture"]
 
@@ -409,16 +411,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if tag == "*" or tag.removeprefix("W/") == wanted:
                     return True
             return False
-        if_modified_since = self.headers.get("If-Modified-Since")
-        if not if_modified_since:
-            return False
-        try:
-            since = email.utils.parsedate_to_datetime(if_modified_since)
-        except (TypeError, ValueError, IndexError):
-            return False
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
-        return datetime.fromtimestamp(mtime, UTC) <= since
+        return not_modified_since(self.headers.get("If-Modified-Since"), mtime)
 
 
 @contextmanager

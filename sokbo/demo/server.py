@@ -8,12 +8,13 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from sokbo.httpdates import not_modified_since
 
 __all__ = ["SITE_ROOT", "serve"]
 
@@ -88,25 +89,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.NOT_FOUND, HTML, _NOT_FOUND, None, with_body)
             return
         mtime = int(file.stat().st_mtime)
-        if self._not_modified_since(mtime):
+        if not_modified_since(self.headers.get("If-Modified-Since"), mtime):
             self.send_response(HTTPStatus.NOT_MODIFIED)
             self.send_header("Last-Modified", email.utils.formatdate(mtime, usegmt=True))
             self.end_headers()
             return
         data = file.read_bytes().replace(BASE_TOKEN, server.base_url.encode("ascii"))
         self._send(HTTPStatus.OK, route[1], data, mtime, with_body)
-
-    def _not_modified_since(self, mtime: int) -> bool:
-        header = self.headers.get("If-Modified-Since")
-        if not header:
-            return False
-        try:
-            since = email.utils.parsedate_to_datetime(header)
-        except (TypeError, ValueError, IndexError):
-            return False
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
-        return datetime.fromtimestamp(mtime, UTC) <= since
 
     def _send(
         self,
