@@ -9,10 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
 
 from sokbo.incremental import FetchRecord
-from sokbo.store.schema import fetches, require_aware, runs
+from sokbo.store.schema import fetches, require_aware, runs, update_or_insert
 
 
 @dataclass
@@ -67,13 +66,7 @@ class FetchRows:
             "target": document.target,
         }
         with self.engine.begin() as conn:
-            updated = conn.execute(fetches.update().where(fetches.c.url == url).values(**values))
-            if updated.rowcount == 0:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(fetches.insert().values(url=url, **values))
-                except IntegrityError:  # a concurrent crawl inserted it first
-                    conn.execute(fetches.update().where(fetches.c.url == url).values(**values))
+            update_or_insert(conn, fetches, {"url": url}, values)
 
     def record_run(
         self,

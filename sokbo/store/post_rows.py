@@ -6,11 +6,17 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, bindparam, exists, select
-from sqlalchemy.exc import IntegrityError
 
 from sokbo.models import StoredArticle
 from sokbo.store.article_rows import ArticleRows, stored_article
-from sokbo.store.schema import articles, feed_queue, post_categories, posts, require_aware
+from sokbo.store.schema import (
+    articles,
+    feed_queue,
+    post_categories,
+    posts,
+    require_aware,
+    update_or_insert,
+)
 
 
 class PostRows(ArticleRows):
@@ -148,16 +154,8 @@ class PostRows(ArticleRows):
         require_aware(now)
         with self.engine.begin() as conn:
             for slug in sorted(set(slugs)):
-                key = (feed_queue.c.site_id == site_id) & (feed_queue.c.slug == slug)
-                if conn.execute(feed_queue.update().where(key).values(queued=now)).rowcount:
-                    continue
-                try:
-                    with conn.begin_nested():
-                        conn.execute(
-                            feed_queue.insert().values(site_id=site_id, slug=slug, queued=now)
-                        )
-                except IntegrityError:  # a concurrent crawl queued it first
-                    conn.execute(feed_queue.update().where(key).values(queued=now))
+                key = {"site_id": site_id, "slug": slug}
+                update_or_insert(conn, feed_queue, key, {"queued": now})
 
     def queued_feeds(self, site_id: str) -> dict[str, datetime]:
         """The site's feeds waiting for a rebuild: slug -> when last queued."""

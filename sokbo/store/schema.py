@@ -1,8 +1,11 @@
-"""The store's tables (SQLAlchemy Core), their column types and the schema's upkeep."""
+"""The store's tables (SQLAlchemy Core), their column types, the schema's upkeep and the
+one write every table group needs (update a row, else insert it)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -17,9 +20,11 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    and_,
     inspect,
 )
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import IntegrityError
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -170,6 +175,24 @@ def add_missing_columns(conn: Connection) -> None:
             if column.name not in present and column.nullable:
                 kind = column.type.compile(dialect=conn.dialect)
                 conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+
+
+def update_or_insert(
+    conn: Connection, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]
+) -> None:
+    """Set ``values`` on the row of ``key``, inserting the row when there is none.
+
+    Safe beside another writer: if it inserts the row between our update and our insert,
+    the insert fails on the key and the update is made again on its row.
+    """
+    match = and_(*(table.c[name] == value for name, value in key.items()))
+    if conn.execute(table.update().where(match).values(**values)).rowcount:
+        return
+    try:
+        with conn.begin_nested():
+            conn.execute(table.insert().values(**key, **values))
+    except IntegrityError:  # a concurrent writer inserted it first
+        conn.execute(table.update().where(match).values(**values))
 
 
 def require_aware(*values: datetime | None) -> None:
