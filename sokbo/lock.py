@@ -7,6 +7,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import logging
+import math
 import os
 import re
 import time
@@ -220,12 +221,20 @@ def held(lock: ProcessLock, what: str) -> Iterator[None]:
     if not lock.try_acquire():
         holder = lock.holder()
         logger.info("waiting for %s (held by %s)", what, (holder or Holder(None, None)).describe())
-        while not lock.try_acquire():
-            time.sleep(POLL_SECONDS)
+        _acquire(lock, deadline=math.inf)
     try:
         yield
     finally:
         lock.release()
+
+
+def _acquire(lock: ProcessLock, deadline: float) -> bool:
+    """Try `lock` until it is taken (True) or time.monotonic() passes `deadline` (False)."""
+    while not lock.try_acquire():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(POLL_SECONDS)
+    return True
 
 
 class _NoLock:
@@ -269,15 +278,13 @@ def acquire_source_locks(
     would otherwise wait forever); `wait`: None to fail at once, else seconds to keep
     trying (math.inf: until free). Raises SourceBusy naming the holder."""
     taken: list[ProcessLock] = []
-    deadline = None if wait is None else time.monotonic() + wait
+    deadline = time.monotonic() + (wait or 0.0)
     try:
         for source_id in sorted(set(source_ids)):
             lock = source_lock(config, source_id)
-            while not lock.try_acquire():
-                if deadline is None or time.monotonic() >= deadline:
-                    lock.release()
-                    raise SourceBusy(source_id, lock.holder(), wait)
-                time.sleep(POLL_SECONDS)
+            if not _acquire(lock, deadline):
+                lock.release()
+                raise SourceBusy(source_id, lock.holder(), wait)
             taken.append(lock)
     except BaseException:
         SourceLocks(taken).release()
