@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def _count(stats: Mapping[str, Any], key: str) -> int:
+def stat_count(stats: Mapping[str, Any], key: str) -> int:
+    """A counter of Scrapy's stats; 0 when absent (or not a number)."""
     value = stats.get(key, 0)
     return int(value) if isinstance(value, int | float) else 0
 
@@ -20,10 +21,10 @@ def crawl_errors(reason: str | None, stats: Mapping[str, Any]) -> str | None:
     problems = []
     if reason != "finished":
         problems.append(f"stopped: {reason or 'unknown reason'}")
-    errors = _count(stats, "log_count/ERROR")
+    errors = stat_count(stats, "log_count/ERROR")
     if errors:
         problems.append(f"{errors} error{'s' if errors != 1 else ''} logged")
-    failed = _count(stats, "sokbo/page_errors")
+    failed = stat_count(stats, "sokbo/page_errors")
     if failed:
         problems.append(f"{failed} page{'s' if failed != 1 else ''} not fetched")
     return "; ".join(problems) or None
@@ -37,10 +38,12 @@ def crawl_exit_status(reason: str | None, stats: Mapping[str, Any]) -> int:
 def crawl_counts(stats: Mapping[str, Any]) -> dict[str, int]:
     """The figures of one run that a log line or a status table shows."""
     return {
-        "requests": _count(stats, "downloader/request_count"),  # sent, not answered from a copy
-        "pages": sum(_count(stats, f"sokbo/fetch/{why}") for why in ("new", "changed", "recheck")),
-        "new": _count(stats, "sokbo/articles/new"),
-        "updated": _count(stats, "sokbo/articles/updated"),
-        "unchanged": _count(stats, "sokbo/articles/unchanged"),
-        "dropped": sum(_count(stats, key) for key in stats if key.startswith("sokbo/dropped/")),
+        "requests": stat_count(stats, "downloader/request_count"),  # sent, not answered from a copy
+        "pages": sum(
+            stat_count(stats, f"sokbo/fetch/{why}") for why in ("new", "changed", "recheck")
+        ),
+        "new": stat_count(stats, "sokbo/articles/new"),
+        "updated": stat_count(stats, "sokbo/articles/updated"),
+        "unchanged": stat_count(stats, "sokbo/articles/unchanged"),
+        "dropped": sum(stat_count(stats, key) for key in stats if key.startswith("sokbo/dropped/")),
     }

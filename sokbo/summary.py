@@ -8,13 +8,14 @@ from typing import Any
 
 from feeds.write import FEED_FILES
 from sokbo.config import Config
+from sokbo.outcome import stat_count
 
 _DROPPED = "sokbo/dropped/"
 _SKIPPED = "sokbo/skipped/"
 
 
 def _count(stats: Sequence[Mapping[str, Any]], key: str) -> int:
-    return sum(int(s.get(key, 0)) for s in stats)
+    return sum(stat_count(one, key) for one in stats)
 
 
 def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], seconds: float) -> str:
