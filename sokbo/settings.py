@@ -52,7 +52,10 @@ REDIRECT_MAX_TIMES = 5
 HTTPCACHE_ENABLED = False
 HTTPCACHE_POLICY = "scrapy.extensions.httpcache.DummyPolicy"
 
+# A crawl listens on no port: neither Scrapy's telnet console nor its remote-control
+# HTTP server (on by default since Scrapy 2.14) is wanted on a news crawler.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 LOG_FORMATTER = "sokbo.logformatter.SokboLogFormatter"
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
