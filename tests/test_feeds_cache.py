@@ -125,7 +125,24 @@ def test_a_site_config_change_reaches_every_entry(
     assert feed_bytes(changed) == from_cache  # as if no entry had ever been cached
 
 
-def test_new_code_builds_every_entry_again(
+def test_a_raised_entry_format_builds_every_entry_again(
+    store: Store, tmp_path: Path, serialised: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site(tmp_path, per_category=True)
+    add(store, site, make_article(1, "정치"), T0)
+    add(store, site, make_article(2, "경제"), T0)
+    write_site_feeds(store, site)
+    serialised.clear()
+
+    monkeypatch.setattr(cache, "ENTRY_FORMAT", cache.ENTRY_FORMAT + 1)
+    write_site_feeds(store, site)
+
+    assert len(serialised) == 2  # each post once, though each is in two feeds
+    write_site_feeds(store, site)
+    assert len(serialised) == 2  # the entries of the new format were kept
+
+
+def test_another_feedgen_builds_every_entry_again(
     store: Store, tmp_path: Path, serialised: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     site = make_site(tmp_path)
@@ -133,10 +150,35 @@ def test_new_code_builds_every_entry_again(
     write_site_feeds(store, site)
     serialised.clear()
 
-    monkeypatch.setattr(cache, "_code_key", lambda: "an upgraded sokbo")
+    monkeypatch.setattr(cache, "_feedgen_version", lambda: "99.0")
     write_site_feeds(store, site)
 
     assert len(serialised) == 1
+
+
+def test_new_entry_code_with_a_raised_format_gives_what_an_empty_cache_gives(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's case: the site's rendering (alt text, footer) changes in code, not in
+    config. Raising ENTRY_FORMAT, as tests/test_feed_entry_format.py demands, is enough."""
+    site = make_site(tmp_path)
+    add(store, site, make_article(1), T0)
+    add(store, site, make_article(2, authors=()), T0)
+    write_site_feeds(store, site)
+    before = feed_bytes(site)
+
+    def shouting(self: SiteConfig, template: str) -> str:
+        return template.format(brand=self.brand.upper())
+
+    monkeypatch.setattr(SiteConfig, "render", shouting)
+    monkeypatch.setattr(cache, "ENTRY_FORMAT", cache.ENTRY_FORMAT + 1)
+    write_site_feeds(store, site)
+    from_cache = feed_bytes(site)
+    with store.engine.begin() as conn:
+        conn.execute(feed_entries.delete())
+    write_site_feeds(store, site)
+
+    assert feed_bytes(site) == from_cache != before
 
 
 def test_a_lost_cache_only_costs_time(store: Store, tmp_path: Path) -> None:
