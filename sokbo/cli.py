@@ -133,6 +133,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
+    from sokbo.config import config_warnings
+    from sokbo.preflight import problems, store_problems
+
+    if args.command in ("check", "crawl", "schedule"):
+        # A crawl of named sources (each scheduled run is one) warns about those only.
+        named = (args.sources or None) if args.command == "crawl" else None
+        for warning in config_warnings(config, config_path, named):
+            print(warning, file=sys.stderr)
+    found: list[str] = []
+    if args.command == "check":
+        found = problems(config, config_path)
+    elif not (args.command == "demo" and args.serve):  # the others open the store
+        found = store_problems(config, config_path, jobstore=args.command == "schedule")
+    if found:
+        print("\n".join(found), file=sys.stderr)
+        return EXIT_USAGE
     verbose = getattr(args, "verbose", False)
     if args.command == "check":
         print(describe(config, config_path))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
+from collections.abc import Collection
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,6 +30,13 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _INTERVAL = re.compile(r"^(?:every\s+)?((?:\d+[smhd]\s*)+)$")
 _INTERVAL_PART = re.compile(r"(\d+)([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+# What an interval written in words looks like: `every 15 minutes`, `2 hours`.
+_EVERY = re.compile(r"^\s*every\b", re.IGNORECASE)
+_UNIT_WORD = re.compile(r"\b(?:secs?|seconds?|mins?|minutes?|hrs?|hours?|days?)\b", re.IGNORECASE)
+_WORDED_PART = re.compile(
+    r"(\d*)\s*\b(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)\b", re.IGNORECASE
+)
+_FILLER = re.compile(r"\band\b|[\s,]", re.IGNORECASE)
 
 
 class ConfigError(Exception):
@@ -87,16 +96,64 @@ def _check_schedule(value: str) -> str:
         if interval < timedelta(seconds=1):
             raise ValueError("interval shorter than one second")
         return value
-    from sokbo.cron import CronError, cron_trigger
+    if _EVERY.search(value) or _UNIT_WORD.search(value):
+        raise ValueError(_interval_hint(value))
+    from sokbo.cron import cron_trigger
 
     try:
         cron_trigger(value, "UTC")
     except ValueError as exc:
-        detail = f" ({exc})" if isinstance(exc, CronError) else ""
+        if len(value.split()) == 5:  # a cron expression, with a field cron cannot read
+            raise ValueError(f"not a cron expression ({exc})") from None
         raise ValueError(
             "not a cron expression (five fields, e.g. '*/10 * * * *'), "
-            f"an interval (e.g. 'every 15m') nor 'adaptive'{detail}"
+            f"an interval (e.g. 'every 15m') nor 'adaptive' ({exc})"
         ) from None
+    return value
+
+
+def _interval_hint(value: str) -> str:
+    """How to write an interval meant in words: `every 15 minutes` -> `every 15m`."""
+    words = _EVERY.sub("", value)
+    parts = _WORDED_PART.findall(words)
+    written = "every " + "".join((number or "1") + unit[0].lower() for number, unit in parts)
+    interval = parse_interval(written)
+    only_units = parts and not _FILLER.sub("", _WORDED_PART.sub("", words))
+    if only_units and interval is not None and interval >= timedelta(seconds=1):
+        written = repr(written)
+    else:  # words beyond numbers and units: show the form instead
+        written = "e.g. 'every 15m'"
+    return f"{value!r} is not an interval: write the interval as {written} (units s, m, h, d)"
+
+
+def _check_database_url(value: str) -> str:
+    """A SQLAlchemy URL of a database SQLAlchemy knows, with a blocking driver. Whether
+    the driver is installed is the environment's business (sokbo.preflight)."""
+    from sqlalchemy import dialects
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError):
+        raise ValueError(
+            "not a database URL (dialect+driver://user:password@host/database, e.g. "
+            "'sqlite:///data/sokbo.db' or 'postgresql+psycopg://sokbo@localhost/sokbo')"
+        ) from None
+    backend = url.get_backend_name()
+    try:
+        dialect = url.get_dialect()
+    except NoSuchModuleError:
+        if "+" in url.drivername and backend in dialects.__all__:
+            raise ValueError(f"{backend} has no driver {url.drivername.split('+')[1]!r}") from None
+        close = difflib.get_close_matches(backend, dialects.__all__, n=1)
+        known = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(dialects.__all__)}"
+        raise ValueError(f"unknown database {backend!r} ({known})") from None
+    if dialect.is_async:
+        raise ValueError(
+            f"{url.drivername} is an asyncio driver, which sokbo cannot use: name a blocking "
+            f"one or none (e.g. {backend}://...)"
+        )
     return value
 
 
@@ -146,6 +203,7 @@ XPath = Annotated[str, AfterValidator(_check_xpath)]
 HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
 TimeZone = Annotated[str, AfterValidator(_check_timezone)]
 Schedule = Annotated[str, AfterValidator(_check_schedule)]
+DatabaseUrl = Annotated[str, AfterValidator(_check_database_url)]
 
 
 class Strict(BaseModel):
@@ -153,7 +211,7 @@ class Strict(BaseModel):
 
 
 class StoreConfig(Strict):
-    url: str = "sqlite:///data/sokbo.db"
+    url: DatabaseUrl = "sqlite:///data/sokbo.db"
 
 
 class CrawlConfig(Strict):
@@ -181,6 +239,11 @@ class ScheduleConfig(Strict):
     kill_grace: Duration = timedelta(seconds=30)
     max_parallel: int = Field(default=2, ge=1, le=64)  # crawls at once, each a process
     log_file: Path = Path("sokbo.log")  # rotating; relative to crawl.state_dir
+
+    @field_validator("jobstore")
+    @classmethod
+    def _jobstore_url(cls, value: str) -> str:
+        return _check_database_url(value) if value else value
 
 
 class FeedSettings(Strict):
@@ -357,8 +420,14 @@ def load_config(path: str | Path) -> Config:
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise ConfigError(f"{path}: not found (copy examples/demo/sokbo.toml to start)") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a config file") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: cannot read (permission denied)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
@@ -388,8 +457,17 @@ def _resolve_paths(config: Config, base: Path) -> Config:
 
 def _describe(path: Path, raw: dict[str, Any], exc: ValidationError) -> str:
     """One line per problem: `file: source 'yna': schedule: not a cron expression`."""
+    errors = exc.errors()
+    # A misspelt required key is one mistake, not two: `start_url` stands for `start_urls`.
+    meant = {
+        (*error["loc"][:-1], name)
+        for error in errors
+        if error["type"] == "extra_forbidden" and (name := _meant_key(error["loc"]))
+    }
     lines = []
-    for error in exc.errors():
+    for error in errors:
+        if error["type"] == "missing" and tuple(error["loc"]) in meant:
+            continue
         loc = list(error["loc"])
         where: list[str] = []
         if loc and loc[0] in ("site", "source") and len(loc) > 1 and isinstance(loc[1], int):
@@ -402,6 +480,9 @@ def _describe(path: Path, raw: dict[str, Any], exc: ValidationError) -> str:
                     entry_id = entry["id"]
             where.append(f"{kind} '{entry_id}'" if entry_id else f"{kind} #{index + 1}")
             loc = loc[2:]
+        elif len(loc) > 1 and loc[0] in ("store", "crawl", "schedule"):
+            where.append(str(loc[0]))  # the table is the entry: `store: url: ...`
+            loc = loc[1:]
         # Annotated validators add their function name to the location; hide it.
         field = ".".join(str(part) for part in loc if not str(part).startswith("function-"))
         if field:
@@ -413,10 +494,50 @@ def _describe(path: Path, raw: dict[str, Any], exc: ValidationError) -> str:
 def _message(error: Any) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
-        return "unknown key"
+        name = _meant_key(error["loc"])
+        return f"unknown key (did you mean {name!r}?)" if name else "unknown key"
     if kind == "missing":
         return "required but missing"
     message = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
     return message
+
+
+def _meant_key(loc: tuple[str | int, ...]) -> str | None:
+    """The known key nearest to the unknown one at `loc` (`start_url` -> `start_urls`)."""
+    *parents, key = loc
+    model: type[BaseModel] | None = Config
+    for part in parents:
+        if isinstance(part, str) and model is not None:
+            field = model.model_fields.get(part)
+            model = _model_in(field.annotation) if field else None
+    if model is None or not isinstance(key, str):
+        return None
+    close = difflib.get_close_matches(key, list(model.model_fields), n=1)
+    return close[0] if close else None
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds: `Selectors`, `list[SiteConfig]`, `LinkRules | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        model = _model_in(argument)
+        if model is not None:
+            return model
+    return None
+
+
+def config_warnings(
+    config: Config, path: str | Path, sources: Collection[str] | None = None
+) -> list[str]:
+    """What a valid config probably did not mean, one line each (`file: entry: reason`);
+    `sources`: only the warnings about these sources (default: all)."""
+    published = {name for site in config.site for name in site.sources}
+    return [
+        f"{path}: source '{source.id}': no site lists it in sources; its articles are "
+        "stored but published nowhere"
+        for source in config.source
+        if source.id not in published and (sources is None or source.id in sources)
+    ]
