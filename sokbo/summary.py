@@ -8,7 +8,7 @@ from typing import Any
 
 from feeds.write import FEED_FILES
 from sokbo.config import Config
-from sokbo.outcome import stat_count
+from sokbo.outcome import crawl_errors, stat_count
 
 _DROPPED = "sokbo/dropped/"
 _SKIPPED = "sokbo/skipped/"
@@ -69,7 +69,8 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
     errors = _count(stats, "log_count/ERROR")
     if errors:
         lines.append(f"  errors           {errors} (see the log above)")
-    if written == 0:
+    clean = all(crawl_errors(one.get("finish_reason"), one) is None for one in stats)
+    if written == 0 and clean:
         lines.append("  nothing new: every post is unchanged")
     crawled = set(runs)
     sites = [site for site in config.site if crawled & set(site.sources)]

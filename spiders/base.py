@@ -32,10 +32,17 @@ from sokbo.models import FeedHint, Page
 from sokbo.outcome import crawl_errors, crawl_exit_status
 from sokbo.settings import apply_crawl_config
 from sokbo.store import DocumentState, Store
+from spiders.failures import (
+    REDIRECTS,
+    failure_reason,
+    follow_redirect,
+    requested_url,
+    status_text,
+    tries,
+)
 
 logger = logging.getLogger(__name__)
 
-_DOCUMENT_STATUSES = [304, *range(400, 600)]
 # Content types a page may come with and still be an article page.
 _PAGE_TYPES = ("html", "xml", "text/plain")
 
@@ -128,12 +135,23 @@ class SourceSpider(scrapy.Spider):
     # -- feeds and sitemaps: conditional requests ------------------------------------
 
     def document_request(
-        self, url: str, callback: Callable[..., Any], *, start: bool = False, **cb_kwargs: Any
+        self,
+        url: str,
+        callback: Callable[..., Any],
+        *,
+        start: bool = False,
+        dont_filter: bool | None = None,
+        **cb_kwargs: Any,
     ) -> scrapy.Request:
         """A request for a feed, sitemap or listing that the server may answer with 304.
 
-        Only a start URL skips Scrapy's duplicate and offsite filters: a document named by
-        another (a robots.txt Sitemap line, an index, a link) stays in allowed_domains.
+        `start`: the document is where the source starts (a start URL, or what stands in
+        for one), so even robots.txt refusing it is a failure. `dont_filter` (by default
+        `start`): skip Scrapy's duplicate filter, and its offsite filter, so the caller
+        checks allowed_domains itself. The callback sees every answer and passes it
+        through `unusable` (redirects are followed there); a download that fails goes to
+        `document_failed`. Either way a document that cannot be read ends in
+        `document_unavailable`, which says why in one line.
         """
         known = self.store.document(url)
         headers = {}
@@ -144,12 +162,20 @@ class SourceSpider(scrapy.Spider):
         return scrapy.Request(
             url,
             callback=callback,
+            errback=self.document_failed,
             headers=headers,
             cb_kwargs=cb_kwargs,
-            dont_filter=start,
-            # The callback sees 304s and errors (to say which document failed and try the
-            # next candidate); redirects are still followed.
-            meta={"handle_httpstatus_list": _DOCUMENT_STATUSES},
+            dont_filter=start if dont_filter is None else dont_filter,
+            meta={
+                self.START_DOCUMENT: start,
+                # Scrapy's redirect middleware hands back a redirect to a non-http(s) or
+                # missing Location as a bare 3xx, and its offsite filter follows a start
+                # URL anywhere (dont_filter) or drops any other document without a word:
+                # `unusable` follows redirects instead, refusing those with a reason.
+                "handle_httpstatus_all": True,
+                # document_unavailable says it once, with the number of tries.
+                "give_up_log_level": logging.INFO,
+            },
         )
 
     def not_modified(self, response: Response) -> bool:
@@ -162,7 +188,7 @@ class SourceSpider(scrapy.Spider):
 
     def remember_validators(self, response: Response) -> None:
         etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
-        state = self.documents.setdefault(_requested_url(response), DocumentState())
+        state = self.documents.setdefault(requested_url(response), DocumentState())
         state.etag = etag.decode("latin-1") if etag else None
         state.last_modified = modified.decode("latin-1") if modified else None
 
@@ -171,7 +197,7 @@ class SourceSpider(scrapy.Spider):
         self.documents.setdefault(url, DocumentState()).target = target
 
     def known_target(self, response: Response) -> str | None:
-        return self.store.document(_requested_url(response)).target
+        return self.store.document(requested_url(response)).target
 
     # -- article pages: incremental ------------------------------------------------
 
@@ -224,7 +250,7 @@ class SourceSpider(scrapy.Spider):
         decoded = self.decode(response, decode_html)
         yield Page(
             source_id=self.source.id,
-            url=_requested_url(response),
+            url=requested_url(response),
             final_url=response.url,
             html=decoded.text,
             fetched_at=datetime.now(UTC),
@@ -282,8 +308,56 @@ class SourceSpider(scrapy.Spider):
         if self.jobdir is not None:
             shutil.rmtree(self.jobdir, ignore_errors=True)
 
+    # -- documents that cannot be read: one line that says why ------------------------
 
-def _requested_url(response: Response) -> str:
-    """The URL asked for, before any redirect: the one discovery will find again."""
-    redirects = response.meta.get("redirect_urls")
-    return str(redirects[0]) if redirects else response.url
+    # Request.meta key: the document is where the source starts (see document_request).
+    START_DOCUMENT: ClassVar[str] = "sokbo_start_document"
+
+    def unusable(
+        self, response: Response, *, empty_ok: bool = False
+    ) -> scrapy.Request | str | None:
+        """For a document's answer: the request that follows its redirect, or why it
+        cannot be read (a redirect refused, an error status, an empty body unless
+        `empty_ok`); None when it can be read (a 304 included: see not_modified)."""
+        status = response.status
+        if status in REDIRECTS:
+            followed = follow_redirect(
+                response,
+                self.on_allowed_domain,
+                ", ".join(self.allowed_domains),
+                self.settings.getint("REDIRECT_MAX_TIMES"),
+            )
+            if not isinstance(followed, str):
+                self.logger.debug("%s: redirected (%d) to %s", response.url, status, followed.url)
+            return followed
+        if status == 304:
+            return None
+        if not 200 <= status < 300:
+            return f"answered {status_text(status)}{tries(response.meta)}"
+        if not empty_ok and not response.body.strip():
+            return f"answered {status} with an empty body"
+        return None
+
+    def document_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """The errback of document requests: a download that failed, said in words.
+        A document the crawl chose not to fetch (robots.txt) is no failure, unless the
+        source starts there."""
+        request = failure.request  # type: ignore[attr-defined]  # set by Scrapy
+        why = failure_reason(failure, self.settings.getfloat("DOWNLOAD_TIMEOUT"))
+        if isinstance(failure.value, IgnoreRequest) and not request.meta.get(self.START_DOCUMENT):
+            self.logger.info("%s: not fetched: %s", request.url, why)
+            self.stats.inc_value(f"sokbo/skipped/{why}")
+            return
+        yield from self.document_unavailable(request, why)
+
+    def document_unavailable(self, request: scrapy.Request, why: str) -> Iterator[scrapy.Request]:
+        """A document that cannot be read. Here: the error line that fails the run;
+        a spider with something else to try (another candidate feed) overrides this."""
+        self.document_error(self.kind, requested_url(request), why)
+        yield from ()
+
+    def document_error(self, what: str, url: str, why: str) -> None:
+        """`feed https://x/rss: answered 404 Not Found`: a start that yields nothing is
+        an error (counted, and any ERROR line makes the run fail: sokbo.outcome)."""
+        self.logger.error("%s %s: %s", what, url, why)
+        self.stats.inc_value("sokbo/feed_errors")

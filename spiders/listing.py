@@ -12,8 +12,11 @@ from scrapy.linkextractors import LinkExtractor
 
 from sokbo.config import LinkRules
 from sokbo.encoding import decode_html
+from sokbo.extract.discovery import describe_document, looks_like_html
 from sokbo.models import FeedHint
+from sokbo.urls import http_url
 from spiders.base import Candidate, SourceSpider
+from spiders.failures import quiet_robots_tracebacks, requested_url, shorten
 
 
 class ListingSpider(SourceSpider):
@@ -31,6 +34,7 @@ class ListingSpider(SourceSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         self.listing_seen = set()
+        quiet_robots_tracebacks()
         for url in self.source.start_urls:
             yield self.listing_request(url, depth=0)
 
@@ -46,16 +50,23 @@ class ListingSpider(SourceSpider):
         self.listing_seen.add(url)
         # Deduplicated here, not by Scrapy's filter: a page tried as an article candidate
         # (and refused) may turn out to be a listing page reached by pagination later.
-        return self.document_request(url, self.parse_listing, start=True, depth=depth)
+        return self.document_request(
+            url, self.parse_listing, start=depth == 0, dont_filter=True, depth=depth
+        )
 
     def parse_listing(self, response: Response, depth: int) -> Iterator[scrapy.Request]:
         if self.not_modified(response):
             return
-        if response.status >= 400:
-            self.logger.error(
-                "%s: listing page not available (HTTP %s)", response.url, response.status
-            )
-            self.stats.inc_value("sokbo/feed_errors")
+        problem = self.unusable(response)
+        if isinstance(problem, scrapy.Request):
+            yield problem
+            return
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        if problem is None and not looks_like_html(response.body, content_type):
+            problem = f"not an HTML page ({describe_document(response.body, content_type)})"
+        if problem is not None:
+            assert response.request is not None
+            yield from self.document_unavailable(response.request, problem)
             return
         self.remember_validators(response)
         self.stats.inc_value("sokbo/listing_pages")
@@ -74,16 +85,37 @@ class ListingSpider(SourceSpider):
                 request = self.listing_request(url, depth + 1)
                 if request is not None:
                     yield request
+        not_http: dict[str, None] = {}
+
+        def http_only(url: str) -> str | None:
+            # javascript:, mailto:, tel:, data: (Scrapy would drop the first ones unseen).
+            if http_url(url) is None:
+                not_http[url] = None
+                return None
+            return url
+
         extractor = LinkExtractor(
             allow=rules.allow,
             deny=rules.deny,
             restrict_css=rules.region,
             restrict_xpaths=rules.region_xpath,
             unique=True,
+            process_value=http_only,
         )
         patterns = [re.compile(pattern) for pattern in rules.article]
         candidates = []
-        for link in extractor.extract_links(page):
+        links = extractor.extract_links(page)
+        if not_http:
+            shown = ", ".join(shorten(url, 60) for url in list(not_http)[:3])
+            self.logger.info(
+                "%s: %d links that are not http(s) skipped (%s%s)",
+                response.url,
+                len(not_http),
+                shown,
+                ", …" if len(not_http) > 3 else "",
+            )
+            self.stats.inc_value("sokbo/skipped/listing link that is not http(s)", len(not_http))
+        for link in links:
             if link.url in next_pages or link.url in self.listing_seen:
                 continue
             if not patterns:
@@ -99,3 +131,7 @@ class ListingSpider(SourceSpider):
                 if request is not None:
                     yield request
         yield from self.page_requests(candidates)
+
+    def document_unavailable(self, request: scrapy.Request, why: str) -> Iterator[scrapy.Request]:
+        self.document_error("listing page", requested_url(request), why)
+        yield from ()

@@ -158,7 +158,10 @@ def test_rss_entries() -> None:
     assert third.hint.categories == ()
     assert third.hint.content_html is None
     # Entries that name no http(s) page are reported, by position and title.
-    assert problems == ["entry 2 ('링크 없는 글') has no link", "entry 4 ('mailto') has no link"]
+    assert problems == [
+        "entry 2 ('링크 없는 글') has no link",
+        "entry 4 ('mailto'): link mailto:editor@blog.example is not an http(s) URL",
+    ]
 
 
 def test_atom_entries() -> None:

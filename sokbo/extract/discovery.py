@@ -121,6 +121,54 @@ def looks_like_feed(body: bytes) -> bool:
     return _ROOT.match(head[position:].lstrip()) is not None
 
 
+_HTML = re.compile(rb"<(?:!doctype\s+html|html|head|body)[\s>/]", re.IGNORECASE)
+_ROOT_NAME = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+
+
+def _sniffed(body: bytes) -> bytes:
+    """The first 2 KB after a BOM and leading whitespace, as UTF-8 when it was UTF-16."""
+    head = body[: SNIFF_BYTES + 2]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", "ignore").encode("utf-8")
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip()[:SNIFF_BYTES]
+
+
+def looks_like_html(body: bytes, content_type: str | None = None) -> bool:
+    """A web page: served as HTML, or an HTML doctype or an html, head or body tag
+    within the first 2 KB (a page served as text/plain or without a type still counts).
+    Only for a document already known not to be a feed: feeds are often served as HTML."""
+    if content_type and "html" in content_type.lower():
+        return True
+    return _HTML.search(_sniffed(body)) is not None
+
+
+def describe_document(body: bytes, content_type: str | None = None) -> str:
+    """What a document that is not a feed seems to be, in a few words, for the message
+    that says so: `an empty body`, `an HTML page`, `XML whose root is <urlset>`, `JSON
+    that is not a JSON Feed`, `text/plain starting 'Service Unavailable'`."""
+    head = _sniffed(body)
+    if not head:
+        return "an empty body"
+    if looks_like_html(body, content_type):
+        return "an HTML page"
+    if head.startswith(b"{") or head.startswith(b"["):
+        return "JSON that is not a JSON Feed"
+    if head.startswith(b"<"):
+        position = 0
+        while match := _PROLOG.match(head, position):
+            position = match.end()
+        root = _ROOT_NAME.match(head[position:].lstrip())
+        if root:
+            return f"XML whose root is <{root.group(1).decode('ascii', 'replace')}>"
+    served = (content_type or "").split(";")[0].strip().lower()
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"binary data ({served})" if served else "binary data"
+    start = " ".join(text.split())[:40]
+    return f"{served or 'text'} starting {start!r}"
+
+
 _NAVER_ID = re.compile(r"[A-Za-z0-9_-]{2,40}")
 
 

@@ -19,6 +19,25 @@ class FeedError(ValueError):
     """The document is not a feed we can read."""
 
 
+# What a skipped entry is counted under (the run summary lists the reasons).
+NO_LINK = "feed entry without a link"
+NOT_HTTP = "feed entry whose link is not http(s)"
+
+
+class SkippedEntry(str):
+    """Why an entry was skipped, as a sentence; `reason` is what it is counted under.
+
+    A str, so a problem reads (and compares) as the sentence it is.
+    """
+
+    reason: str
+
+    def __new__(cls, text: str, reason: str) -> SkippedEntry:
+        entry = super().__new__(cls, text)
+        entry.reason = reason
+        return entry
+
+
 @dataclass(frozen=True)
 class FeedItem:
     url: str
@@ -50,11 +69,37 @@ def _hint(entry: Any, rss: bool) -> FeedHint:
     )
 
 
-def _no_link(index: int, title: str | None) -> str:
-    return f"entry {index + 1} ({('untitled' if title is None else title)!r}) has no link"
+def _entry_name(index: int, title: str | None) -> str:
+    return f"entry {index + 1} ({('untitled' if title is None else title)!r})"
 
 
-def _parse_json_feed(body: bytes, url: str) -> tuple[list[FeedItem], list[str]]:
+def _no_link(index: int, title: str | None) -> SkippedEntry:
+    return SkippedEntry(f"{_entry_name(index, title)} has no link", NO_LINK)
+
+
+def _not_http(index: int, title: str | None, link: str) -> SkippedEntry:
+    """An entry whose link is javascript:, mailto:, tel:, data: or empty."""
+    if not link.strip():
+        return SkippedEntry(f"{_entry_name(index, title)}: its link is empty", NO_LINK)
+    # The feed's text, made safe for one log line.
+    shown = " ".join(link.split())
+    shown = shown if len(shown) <= 80 else shown[:79] + "…"
+    return SkippedEntry(
+        f"{_entry_name(index, title)}: link {shown} is not an http(s) URL", NOT_HTTP
+    )
+
+
+def _written_link(entry: Any) -> str | None:
+    """The page link the feed itself wrote for an entry (RSS <link>, Atom rel=alternate),
+    even an unusable one; None when it wrote none. feedparser's `link` may be a guess:
+    an Atom entry's id stands in for a missing alternate link."""
+    for link in entry.get("links") or []:
+        if link.get("rel", "alternate") == "alternate":
+            return str(link.get("href") or "")
+    return None
+
+
+def _parse_json_feed(body: bytes, url: str) -> tuple[list[FeedItem], list[SkippedEntry]]:
     try:
         entries = read_json_feed(body, url)
     except JsonFeedError as exc:
@@ -66,8 +111,9 @@ def _parse_json_feed(body: bytes, url: str) -> tuple[list[FeedItem], list[str]]:
     return items, problems
 
 
-def parse_feed(body: bytes, url: str) -> tuple[list[FeedItem], list[str]]:
-    """Entries with an http(s) link, newest first as the feed lists them, plus problems.
+def parse_feed(body: bytes, url: str) -> tuple[list[FeedItem], list[SkippedEntry]]:
+    """Entries with an http(s) link, newest first as the feed lists them, plus problems:
+    the entries skipped, each saying why (no link; a link that is not http(s)).
 
     RSS (0.9x, 1.0, 2.0) and Atom are read by feedparser; a body that is a JSON object
     must be a JSON Feed (1.0 or 1.1). A feed with minor errors (feedparser's "bozo")
@@ -82,13 +128,17 @@ def parse_feed(body: bytes, url: str) -> tuple[list[FeedItem], list[str]]:
         raise FeedError(f"not an RSS or Atom feed: {reason}")
     rss = str(parsed.get("version", "")).startswith("rss")
     items: list[FeedItem] = []
-    problems: list[str] = []
+    problems: list[SkippedEntry] = []
     for index, entry in enumerate(parsed.entries):
         # An id stands in for a missing link only when it is itself a URL: RSS guids
         # with isPermaLink="false" are opaque and would resolve to a wrong page.
         absolute = http_url(entry["link"], url) if entry.get("link") else http_url(entry.get("id"))
         if absolute is None:
-            problems.append(_no_link(index, entry.get("title")))
+            written = _written_link(entry)
+            title = entry.get("title")
+            problems.append(
+                _no_link(index, title) if written is None else _not_http(index, title, written)
+            )
             continue
         items.append(FeedItem(absolute, _hint(entry, rss)))
     return items, problems
