@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 # Korean sites still serve EUC-KR/CP949, often with a missing or wrong declaration, and
 # Scrapy's `response.text` trusts the HTTP header (a CP949 page served as UTF-8 comes out
 # full of U+FFFD). The rules below pick, in order, the first candidate that decodes the
-# bytes *strictly*: a strict decode of a non-trivial page in the wrong multi-byte charset
-# fails almost at once, so a lying declaration is caught instead of giving silent mojibake.
+# bytes *strictly* (but for a character cut off at the very end): a strict decode of a
+# non-trivial page in the wrong multi-byte charset fails almost at once, so a lying
+# declaration is caught instead of giving silent mojibake.
+
+
+# A page is "mostly undecodable", and so no article, when more than 1 % of what it holds
+# could not be read, counting at least _UNREADABLE_FLOOR such places. Markup is ASCII and
+# most of a Korean news page, so 1 % of the page is some 5-20 % of its text: no longer
+# readable. Real pages in the right encoding lose a handful (a title cut in two by
+# substr(), repeated in <title>, og:title and <h1>; a stray byte in an ad snippet), which
+# the floor lets through however short the page; a page in the wrong encoding, or with a
+# body mangled in transit, loses hundreds.
+_UNREADABLE_PERCENT = 1
+_UNREADABLE_FLOOR = 32
 
 
 @dataclass(frozen=True)
@@ -20,7 +33,18 @@ class Decoded:
     text: str
     encoding: str  # Python codec actually used, normalised ("utf-8", "cp949", ...)
     source: str  # "override", "bom", "header", "meta", "xml-declaration" or "detected"
-    replacements: int  # U+FFFD characters introduced by decoding (0 after a strict decode)
+    # Byte sequences no character could be read from: left out of the text, never turned
+    # into U+FFFD (a U+FFFD in the text was in the source). 0 after a strict decode.
+    undecodable: int
+    # Bytes of a character the body ends inside (a truncated response, a CMS's byte limit),
+    # left out: the end of the transfer is at fault, not the page's encoding.
+    cut_at_end: int = 0
+
+    @property
+    def mostly_undecodable(self) -> bool:
+        """Too much of the body could not be read for it to be the page it claims to be."""
+        readable = len(self.text) + self.undecodable
+        return self.undecodable > max(_UNREADABLE_FLOOR, readable * _UNREADABLE_PERCENT / 100)
 
 
 # Declarations are looked for in the first 64 KB, not the first 1 KB (the HTML spec's
@@ -148,20 +172,62 @@ def charset_from_content_type(value: str | None) -> str | None:
     return charset or None
 
 
-# Replacement counting: a decode error handler that behaves exactly like "replace" but
-# counts, so U+FFFD already present in the source text is not mistaken for damage.
-_errors_seen = threading.local()
+# Undecodable bytes are dropped, not replaced: a U+FFFD that reaches a post or a feed
+# makes readers (and feed validators) think the whole document is broken. Two error
+# handlers drop and count (per thread, so concurrent decodes keep their own counts):
+# "cut" is strict but for a character cut at the very end, which it drops (used while
+# choosing an encoding); "drop" drops everything it cannot read.
+_seen = threading.local()
+# What Python's decoders say about a body that ends inside a character.
+_INCOMPLETE = frozenset(
+    {"unexpected end of data", "truncated data", "incomplete multibyte sequence"}
+)
+# Bytes to complete a cut character with (a trail byte of every CJK codec is among them).
+_COMPLETIONS = tuple(
+    bytes(more)
+    for size in (1, 2, 3)
+    for more in itertools.product(b"\x30\x41\x81\xa1", repeat=size)
+)
 
 
-def _replace_counting(exc: UnicodeError) -> tuple[str, int]:
+def _cut_at_end(exc: UnicodeDecodeError) -> bool:
+    if exc.end != len(exc.object) or exc.reason not in _INCOMPLETE:
+        return False
+    if exc.encoding.startswith("utf"):
+        return True
+    # The CJK decoders call any leftover last byte "incomplete", even one that starts no
+    # character (0xFF in CP949): only a real beginning of a character counts as cut.
+    tail = bytes(exc.object[exc.start :])
+    for more in _COMPLETIONS:
+        try:
+            (tail + more).decode(exc.encoding)
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
+
+
+def _drop_cut(exc: UnicodeError) -> tuple[str, int]:
+    if isinstance(exc, UnicodeDecodeError) and _cut_at_end(exc):
+        _seen.cut = exc.end - exc.start
+        return "", exc.end
+    raise exc
+
+
+def _drop_counting(exc: UnicodeError) -> tuple[str, int]:
     if not isinstance(exc, UnicodeDecodeError):
         raise exc
-    _errors_seen.count = getattr(_errors_seen, "count", 0) + 1
-    return "\ufffd", exc.end
+    if _cut_at_end(exc):
+        _seen.cut = exc.end - exc.start
+    else:
+        _seen.undecodable += 1
+    return "", exc.end
 
 
-_COUNTING = "sokbo.encoding.replace"
-codecs.register_error(_COUNTING, _replace_counting)
+_CUT = "sokbo.encoding.cut"
+_DROP = "sokbo.encoding.drop"
+codecs.register_error(_CUT, _drop_cut)
+codecs.register_error(_DROP, _drop_counting)
 
 # windows-1252 leaves five bytes undefined; browsers map them to the C1 controls of the
 # same value, so a Western page never fails to decode (Python's cp1252 would raise).
@@ -179,10 +245,12 @@ def _decode(body: bytes, codec: str, errors: str) -> str:
     return body.decode(codec, errors)
 
 
-def _decode_counting(body: bytes, codec: str) -> tuple[str, int]:
-    _errors_seen.count = 0
-    text = _decode(body, codec, _COUNTING)
-    return text, int(_errors_seen.count)
+def _decode_as(body: bytes, codec: str, source: str, *, strict: bool) -> Decoded:
+    """Decode with `codec`, a cut last character dropped; the rest strictly (raising
+    UnicodeDecodeError) or with undecodable bytes dropped and counted."""
+    _seen.cut = _seen.undecodable = 0
+    text = _decode(body, codec, _CUT if strict else _DROP)
+    return Decoded(text, codec, source, int(_seen.undecodable), int(_seen.cut))
 
 
 def _meta_charsets(body: bytes) -> list[tuple[str, str]]:
@@ -206,8 +274,8 @@ def _decode_document(
         codec = normalise_encoding(override)
         if codec is None:
             raise LookupError(f"unknown encoding override {override!r}")
-        text, errors = _decode_counting(body, codec)
-        return Decoded(text.removeprefix("\ufeff"), codec, "override", errors)
+        decoded = _decode_as(body, codec, "override", strict=False)
+        return replace(decoded, text=decoded.text.removeprefix("\ufeff"))
 
     candidates: list[tuple[str, str, int]] = []  # (codec, source, offset of the text)
     for bom, codec in _BOMS:
@@ -244,22 +312,21 @@ def _decode_document(
 
     for codec, source, offset in unique:
         try:
-            text = _decode(body[offset:] if offset else body, codec, "strict")
+            return _decode_as(body[offset:] if offset else body, codec, source, strict=True)
         except UnicodeDecodeError:
             continue  # a declaration that does not fit the bytes is a lie: try the next
-        return Decoded(text, codec, source, 0)
 
-    # Nothing fits: the fewest replacements wins; ties go to the earlier (declared) one.
+    # Nothing fits: the fewest undecodable bytes wins; ties go to the earlier (declared) one.
     best: Decoded | None = None
     for codec, source, offset in unique:
-        text, errors = _decode_counting(body[offset:] if offset else body, codec)
-        if best is None or errors < best.replacements:
-            best = Decoded(text, codec, source, errors)
+        decoded = _decode_as(body[offset:] if offset else body, codec, source, strict=False)
+        if best is None or decoded.undecodable < best.undecodable:
+            best = decoded
     assert best is not None
     # Under a Latin-1 header, a page whose best reading damages only a few of its non-ASCII
     # bytes is that encoding with some corruption (a PHP substr() cutting a character in
     # two is the classic); one that damages many is Western text, and the header is right.
-    if weak_header and best.replacements * _DAMAGE_RATIO > len(body.translate(None, _ASCII)):
+    if weak_header and best.undecodable * _DAMAGE_RATIO > len(body.translate(None, _ASCII)):
         return Decoded(_decode(body, _WESTERN, "strict"), _WESTERN, "header", 0)
     return best
 

@@ -25,12 +25,13 @@ from scrapy.statscollectors import StatsCollector
 from twisted.python.failure import Failure
 
 from sokbo.config import Config, ConfigError, SourceConfig, load_config
-from sokbo.encoding import Decoded, decode_html
+from sokbo.encoding import Decoded, charset_from_content_type, decode_html
 from sokbo.extract.discovery import article_page_url
 from sokbo.incremental import fetch_reason, too_old
 from sokbo.models import FeedHint, Page
 from sokbo.outcome import crawl_errors, crawl_exit_status
 from sokbo.settings import apply_crawl_config
+from sokbo.sniff import not_a_page
 from sokbo.store import DocumentState, Store
 from spiders.failures import (
     REDIRECTS,
@@ -218,12 +219,13 @@ class SourceSpider(scrapy.Spider):
             if reason is None:
                 self.stats.inc_value("sokbo/skipped/unchanged since the last fetch")
                 continue
-            self.stats.inc_value(f"sokbo/fetch/{reason}")
+            # Counted by parse_page when the page arrives: a request may yet be refused by
+            # robots.txt, fail, leave allowed_domains or stay queued when the run stops.
             yield scrapy.Request(
                 article_page_url(candidate.url),
                 callback=self.parse_page,
                 errback=self.page_failed,
-                cb_kwargs={"hint": candidate.hint},
+                cb_kwargs={"hint": candidate.hint, "reason": reason},
             )
 
     def page_failed(self, failure: Failure) -> None:
@@ -240,14 +242,46 @@ class SourceSpider(scrapy.Spider):
         self.logger.warning("%s: not fetched: %s", url, failure.value)
         self.stats.inc_value("sokbo/page_errors")
 
-    def parse_page(self, response: Response, hint: FeedHint) -> Iterator[Page]:
-        """Decode an article page (Korean encodings included) and hand it to the pipelines."""
+    def parse_page(
+        self, response: Response, hint: FeedHint, reason: str | None = None
+    ) -> Iterator[Page]:
+        """Decode an article page (Korean encodings included) and hand it to the pipelines.
+
+        `reason` is why page_requests asked for it ("new", "changed", "recheck"); a request
+        queued by an older sokbo (resumed from its JOBDIR) has none and is not counted.
+        """
+        if reason is not None:
+            self.stats.inc_value(f"sokbo/fetch/{reason}")
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
         if content_type and not any(kind in content_type.lower() for kind in _PAGE_TYPES):
             self.logger.warning("%s: not a web page (%s); skipped", response.url, content_type)
             self.stats.inc_value("sokbo/dropped/not a web page")
             return
+        # The bytes decide before any decoding: an image or a PDF served as text/html
+        # decodes to a page of garbage that no later stage can tell from an article.
+        declared = self.source.encoding or charset_from_content_type(content_type)
+        found = not_a_page(response.body, declared)
+        if found is not None:
+            served = content_type.split(";")[0].strip().lower() if content_type else None
+            self.logger.warning(
+                "%s: not a web page (%s %s); skipped",
+                response.url,
+                found.name,
+                f"served as {served}" if served else "served without a Content-Type",
+            )
+            self.stats.inc_value("sokbo/dropped/not a web page")
+            return
         decoded = self.decode(response, decode_html)
+        if decoded.mostly_undecodable:
+            # decode() has said how it read the page; this says what became of it.
+            self.logger.warning(
+                "%s: not an article: mostly undecodable (%d of %d characters); skipped",
+                response.url,
+                decoded.undecodable,
+                decoded.undecodable + len(decoded.text),
+            )
+            self.stats.inc_value("sokbo/dropped/mostly undecodable")
+            return
         yield Page(
             source_id=self.source.id,
             url=requested_url(response),
@@ -260,19 +294,29 @@ class SourceSpider(scrapy.Spider):
     def decode(
         self, response: Response, decoder: Callable[[bytes, str | None, str | None], Decoded]
     ) -> Decoded:
-        """Decode a body; characters that still fail are logged and counted, never hidden."""
+        """Decode a body; characters that still fail are left out (never turned into
+        U+FFFD), logged once and counted, never hidden."""
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
         decoded = decoder(response.body, content_type, self.source.encoding)
-        if decoded.replacements:
-            self.logger.warning(
-                "%s: %d characters could not be decoded (read as %s, chosen by %s)",
+        if decoded.cut_at_end:
+            # The transfer ended inside a character: no fault of the page's encoding.
+            self.logger.debug(
+                "%s: ends inside a character; its %d bytes left out",
                 response.url,
-                decoded.replacements,
+                decoded.cut_at_end,
+            )
+            self.stats.inc_value("sokbo/decode/cut_at_end")
+        if decoded.undecodable:
+            self.logger.warning(
+                "%s: %d %s could not be decoded (left out; read as %s, chosen by %s)",
+                response.url,
+                decoded.undecodable,
+                "character" if decoded.undecodable == 1 else "characters",
                 decoded.encoding,
                 decoded.source,
             )
             self.stats.inc_value("sokbo/decode_errors/pages")
-            self.stats.inc_value("sokbo/decode_errors/characters", decoded.replacements)
+            self.stats.inc_value("sokbo/decode_errors/characters", decoded.undecodable)
         return decoded
 
     def closed(self, reason: str) -> None:

@@ -214,14 +214,14 @@ def test_a_latin1_server_default_does_not_hide_cp949() -> None:
 
 def test_a_latin1_server_default_does_not_hide_a_cut_cp949_character() -> None:
     # Old PHP CMSs cut titles with substr(), leaving half a character: the page then fits
-    # nothing strictly, but reads as CP949 with one replacement, not as Latin-1 mojibake.
+    # nothing strictly, but reads as CP949 with one byte left out, not as Latin-1 mojibake.
     latin1 = "text/html; charset=ISO-8859-1"
     cut = "똠방각하".encode("cp949")[:-1]
     for head in (META_EUCKR, ""):
         body = page(KOREAN, head).encode("cp949").replace(b"</title>", cut + b"</title>")
         decoded = decode_html(body, latin1)
-        assert (decoded.encoding, decoded.replacements) == ("cp949", 1)
-        assert KOREAN in decoded.text and "<title>옛날신문똠방각\ufffd</title>" in decoded.text
+        assert (decoded.encoding, decoded.undecodable) == ("cp949", 1)
+        assert KOREAN in decoded.text and "<title>옛날신문똠방각</title>" in decoded.text
 
 
 def test_unknown_declarations_are_skipped() -> None:
@@ -254,8 +254,8 @@ def test_override_beats_a_wrong_header_and_meta() -> None:
 def test_override_is_used_even_when_it_does_not_fit() -> None:
     decoded = decode_html(page(KOREAN).encode("cp949"), override="utf-8")
     assert (decoded.encoding, decoded.source) == ("utf-8", "override")
-    assert decoded.replacements > 0
-    assert decoded.replacements == decoded.text.count("\ufffd")
+    assert decoded.undecodable > 0
+    assert "\ufffd" not in decoded.text
 
 
 def test_unknown_override_is_an_error() -> None:
@@ -266,8 +266,8 @@ def test_unknown_override_is_an_error() -> None:
 def test_undecodable_garbage_is_counted() -> None:
     garbage = bytes(range(0x80, 0x100)) * 4
     decoded = decode_html(b"<p>" + garbage + b"</p>", "text/html; charset=utf-8")
-    assert decoded.replacements > 0
-    assert decoded.replacements == decoded.text.count("\ufffd")
+    assert decoded.undecodable > 0
+    assert "\ufffd" not in decoded.text
     assert decoded.text.startswith("<p>") and decoded.text.endswith("</p>")
 
 
@@ -275,7 +275,7 @@ def test_one_bad_byte_in_a_declared_page_keeps_the_declaration() -> None:
     good = page(KOREAN, META_EUCKR).encode("cp949")
     body = good.replace(b"</p>", b"\xff</p>")
     decoded = decode_html(body)
-    assert (decoded.encoding, decoded.source, decoded.replacements) == ("cp949", "meta", 1)
+    assert (decoded.encoding, decoded.source, decoded.undecodable) == ("cp949", "meta", 1)
     assert KOREAN in decoded.text
 
 
@@ -292,6 +292,106 @@ def test_ascii_and_empty_pages() -> None:
 def test_an_xml_declaration_counts_for_xhtml() -> None:
     text = '<?xml version="1.0" encoding="euc-kr"?>\n' + page(KOREAN)
     assert decode_html(text.encode("cp949")) == Decoded(text, "cp949", "xml-declaration", 0)
+
+
+# --- damaged bytes: left out, never U+FFFD ----------------------------------------------
+# A U+FFFD written into a post or a feed makes it look broken to readers and to feed
+# validators, so bytes that fit no character are dropped (and counted), and a character
+# the body ends inside (a truncated response) is no fault of the page's encoding at all.
+
+UTF8 = "text/html; charset=utf-8"
+
+
+@pytest.mark.parametrize(
+    ("last", "cut"),
+    [("끝", 1), ("끝", 2), ("😀", 1), ("😀", 2), ("😀", 3)],
+)
+def test_a_utf8_page_cut_inside_its_last_character(last: str, cut: int) -> None:
+    text = page(KOREAN) + last
+    body = text.encode("utf-8")[:-cut]
+    left = len(last.encode("utf-8")) - cut  # bytes of the character that did arrive
+    assert decode_html(body, UTF8) == Decoded(text[:-1], "utf-8", "header", 0, left)
+    # Undeclared, the cut page is still UTF-8 (a strict decode would have ruled it out).
+    assert decode_html(body) == Decoded(text[:-1], "utf-8", "detected", 0, left)
+
+
+def test_a_cp949_page_cut_inside_its_last_character() -> None:
+    text = page(KOREAN, META_EUCKR) + "똠"
+    body = text.encode("cp949")[:-1]
+    assert decode_html(body, "text/html") == Decoded(text[:-1], "cp949", "meta", 0, 1)
+
+
+def test_a_utf16_page_cut_inside_its_last_character() -> None:
+    text = page(KOREAN)
+    body = b"\xff\xfe" + text.encode("utf-16-le") + "끝".encode("utf-16-le")[:1]
+    assert decode_html(body) == Decoded(text, "utf-16-le", "bom", 0, 1)
+
+
+@pytest.mark.parametrize(
+    ("codec", "last"),
+    [("utf-8", b"\x80"), ("utf-8", b"\xff"), ("cp949", b"\xff"), ("cp949", b"\x80")],
+)
+def test_a_last_byte_that_starts_no_character_is_undecodable_not_cut(
+    codec: str, last: bytes
+) -> None:
+    # Python's CJK decoders call any leftover last byte "incomplete"; 0xFF and 0x80 begin
+    # no CP949 character, so they are damage like any other.
+    text = page(KOREAN, f'<meta charset="{codec}">')
+    decoded = decode_html(text.encode(codec) + last)
+    assert decoded == Decoded(text, codec, "meta", 1, 0)
+
+
+def test_undecodable_bytes_are_left_out_not_replaced() -> None:
+    text = page(KOREAN, '<meta charset="utf-8">')
+    body = text.encode("utf-8").replace("햏자".encode(), b"\xff" + "햏자".encode() + b"\xfe\xff")
+    assert decode_html(body) == Decoded(text, "utf-8", "meta", 3, 0)
+
+
+def test_a_u_fffd_in_the_source_stays_while_damage_goes() -> None:
+    text = page("인명이 '김\ufffd수'처럼 보였다", '<meta charset="utf-8">') + "끝"
+    body = text.encode("utf-8").replace(b"</p>", b"\xc0</p>")[:-1]
+    decoded = decode_html(body)
+    assert decoded == Decoded(text[:-1], "utf-8", "meta", 1, 2)
+    assert decoded.text.count("\ufffd") == 1
+
+
+def test_an_override_that_does_not_fit_drops_too() -> None:
+    decoded = decode_html(page(KOREAN * 3).encode("cp949"), override="utf-8")
+    assert (decoded.encoding, decoded.source) == ("utf-8", "override")
+    assert "\ufffd" not in decoded.text
+    assert decoded.mostly_undecodable
+
+
+@pytest.mark.parametrize(
+    ("characters", "undecodable", "mostly"),
+    [
+        (100, 32, False),  # a short page with a few dozen losses: the floor keeps it
+        (100, 33, True),
+        (10_000, 100, False),  # 100 of 10,100 characters: under 1 %
+        (10_000, 102, True),  # 102 of 10,102: over 1 %
+        (0, 0, False),
+    ],
+)
+def test_mostly_undecodable_is_over_1_percent_and_over_32(
+    characters: int, undecodable: int, mostly: bool
+) -> None:
+    decoded = Decoded("가" * characters, "utf-8", "meta", undecodable)
+    assert decoded.mostly_undecodable is mostly
+
+
+def test_a_cut_character_is_no_damage() -> None:
+    decoded = Decoded("가", "utf-8", "detected", 0, 3)
+    assert not decoded.mostly_undecodable
+
+
+def test_a_feed_with_a_stray_byte_reaches_feedparser_without_it() -> None:
+    utf8 = FEED.replace("euc-kr", "utf-8")
+    body = utf8.encode("utf-8").replace(KOREAN.encode(), b"\xff" + KOREAN.encode())
+    decoded = decode_xml(body, "application/rss+xml; charset=utf-8")
+    assert decoded == Decoded(utf8, "utf-8", "header", 1, 0)
+    parsed: Any = feedparser.parse(utf8_xml(decoded))
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.entries[0].summary == KOREAN
 
 
 # --- XML feeds ---------------------------------------------------------------------------
@@ -383,6 +483,27 @@ def test_any_text_as_cp949_decodes_back(text: str) -> None:
     assert decode_xml(body).text == text
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+@given(st.binary(max_size=2048), st.sampled_from([None, "utf-8", "cp949", "euc-kr"]))
+def test_no_u_fffd_that_was_not_in_the_bytes(body: bytes, override: str | None) -> None:
+    # EF BF BD is U+FFFD in UTF-8 and a UTF-16 text may hold FD FF: both are content.
+    assume(b"\xef\xbf\xbd" not in body and not body.startswith(_UTF16_BOMS))
+    for decoded in (decode_html(body, override=override), decode_xml(body, override=override)):
+        assert "\ufffd" not in decoded.text
+
+
+@given(st.text(), st.characters(min_codepoint=0x80), st.integers(min_value=1, max_value=3))
+def test_any_utf8_text_cut_inside_its_last_character(text: str, last: str, cut: int) -> None:
+    encoded = last.encode("utf-8")
+    assume(cut < len(encoded) and not (text + last).startswith("\ufeff"))
+    body = (text + last).encode("utf-8")[:-cut]
+    decoded = decode_html(body, UTF8)
+    assert (decoded.text, decoded.undecodable) == (text, 0)
+    assert decoded.cut_at_end == len(encoded) - cut
+
+
 def test_the_cp949_utf8_ambiguity_is_settled_by_a_declaration() -> None:
     body = "징".encode("cp949")
     assert decode_html(body).text == "¡"
@@ -442,7 +563,7 @@ def test_every_site_page_decodes_to_the_right_hangul(path: str) -> None:
     body = site_file(path)
     content_type = RULES.get(path, {}).get("content_type", "text/html")
     decoded = decode_html(body, content_type)
-    assert (decoded.encoding, decoded.source, decoded.replacements) == ("cp949", SOURCES[path], 0)
+    assert (decoded.encoding, decoded.source, decoded.undecodable) == ("cp949", SOURCES[path], 0)
     assert "\ufffd" not in decoded.text
     assert any(char in decoded.text for char in CP949_ONLY)
     title = _OG_TITLE.search(decoded.text)
@@ -467,7 +588,7 @@ def test_the_site_exercises_each_case() -> None:
 
 def test_the_site_sitemap_decodes_to_the_expected_titles() -> None:
     decoded = decode_xml((SITE / "sitemap_news.xml").read_bytes(), "application/xml")
-    assert (decoded.encoding, decoded.source, decoded.replacements) == (
+    assert (decoded.encoding, decoded.source, decoded.undecodable) == (
         "cp949",
         "xml-declaration",
         0,

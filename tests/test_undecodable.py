@@ -1,0 +1,119 @@
+"""Nothing undecodable reaches a reader as U+FFFD: a crawl of the damaged-pages fixture site
+over real HTTP leaves damaged bytes out of posts and feeds, says so once per page, counts it
+per source, and refuses a page that is mostly undecodable."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import frontmatter
+from sqlalchemy import create_engine, select
+
+from sokbo.store.schema import runs
+from tests.conftest import run_sokbo
+from tests.fixture_server import serve_fixture
+from tests.test_sources_e2e import SITES, write_config
+
+SITE = SITES / "damaged-pages"
+FEED_SOURCE = 'kind = "feed"\nstart_urls = ["{base}/feed.xml"]'
+# The one U+FFFD the site really has (the UTF-8 bytes EF BF BD): an article about it.
+GENUINE = "김\ufffd수"
+POSTS = {
+    "/news/intact.html": "이용객이 적은 노선 5개는 통합된다",
+    # Cut inside 봤, the last character that arrived: the text stops just before it.
+    "/news/cut-short.html": "폭염이 이어질 것으로 내다</p>",
+    # The stray bytes are gone, the words around them stay.
+    "/news/stray-bytes.html": "물동량이 작년 같은 달보다 6% 증가했다고",
+    "/news/replacement-character.html": f"'{GENUINE}'처럼 표시되는",
+}
+
+
+def last_run_stats(folder: Path) -> dict[str, Any]:
+    engine = create_engine(f"sqlite:///{folder / 'data' / 'sokbo.db'}")
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(select(runs.c.stats).order_by(runs.c.id.desc())).first()
+    finally:
+        engine.dispose()
+    assert row is not None
+    stats: dict[str, Any] = row[0]
+    return stats
+
+
+def test_the_site_is_damaged_as_described() -> None:
+    cut = (SITE / "news/cut-short.html").read_bytes()
+    assert cut.endswith("내다".encode() + "봤".encode()[:1])
+    stray = (SITE / "news/stray-bytes.html").read_bytes()
+    assert stray.count(b"\xff") == 2 and stray.count(b"\xfe") == 1
+    assert b"\xef\xbf\xbd" in (SITE / "news/replacement-character.html").read_bytes()
+    mixed = (SITE / "news/mixed-encodings.html").read_bytes()
+    assert "올가을 대전에서".encode("cp949") in mixed and "관련 기사".encode() in mixed
+    assert (SITE / "feed.xml").read_bytes().count(b"\xff") == 1
+
+
+def test_damaged_bytes_never_reach_a_reader(tmp_path: Path) -> None:
+    with serve_fixture(SITE) as server:
+        config = write_config(tmp_path, server.base_url, FEED_SOURCE)
+        result = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    url = server.url
+
+    # Posts for every article but the mostly undecodable one, each with its own text.
+    written = {}
+    for file in (tmp_path / "sites/out/_posts").glob("*.md"):
+        post = frontmatter.load(file)
+        written[str(post["source_url"]).removeprefix(server.base_url)] = post
+    assert set(written) == set(POSTS), sorted(written)
+    for path, snippet in POSTS.items():
+        assert snippet in written[path].content, path
+    # The excerpt comes from the feed, whose summary had a stray byte too.
+    excerpt = str(written["/news/stray-bytes.html"]["excerpt"]).strip()
+    assert excerpt == "부산항 물동량이 석 달 연속 늘었다."
+
+    # No U+FFFD anywhere in what was written, but the one that is content.
+    files = list((tmp_path / "sites").rglob("*.*"))
+    assert len(files) == 4 + 3  # four posts, three feeds
+    for file in files:
+        text = file.read_text("utf-8")
+        assert "\ufffd" not in text.replace(GENUINE, ""), file
+    feeds = list((tmp_path / "sites/out/feeds").glob("*.xml"))
+    for feed in feeds:
+        assert GENUINE in feed.read_text("utf-8"), feed
+        parsed: Any = feedparser.parse(feed.read_bytes())
+        assert not parsed.bozo, (feed, parsed.get("bozo_exception"))
+        assert len(parsed.entries) == 4
+
+    # What the user reads: one line per damaged document, the drop said plainly ...
+    log = result.stderr
+    expected = [
+        f"{url('/feed.xml')}: 1 character could not be decoded "
+        "(left out; read as utf-8, chosen by header)",
+        f"{url('/news/stray-bytes.html')}: 3 characters could not be decoded "
+        "(left out; read as utf-8, chosen by meta)",
+        f"{url('/news/mixed-encodings.html')}: 159 characters could not be decoded "
+        "(left out; read as cp949, chosen by detected)",
+        f"{url('/news/mixed-encodings.html')}: not an article: mostly undecodable "
+        "(159 of 1771 characters); skipped",
+    ]
+    for line in expected:
+        assert log.count(line) == 1, (line, log)
+    # ... and nothing at all about the page cut short, whose end is no encoding problem.
+    assert "cut-short" not in log
+    assert not re.search(r"intact|replacement-character", log), log
+
+    lines = result.stdout.splitlines()
+    assert "  pages fetched    5 new, 0 changed, 0 re-checked" in lines, result.stdout
+    assert "  articles         4 new, 0 updated, 0 unchanged" in lines, result.stdout
+    dropped = lines.index("  dropped          1")
+    assert lines[dropped + 1] == "       1  mostly undecodable", result.stdout
+    assert "  decoding         3 pages with undecodable characters (src: 3)" in lines
+
+    # Counted per source: the cut page too, though silently.
+    stats = last_run_stats(tmp_path)
+    assert stats["sokbo/decode/cut_at_end"] == 1
+    assert stats["sokbo/decode_errors/pages"] == 3
+    assert stats["sokbo/decode_errors/characters"] == 1 + 3 + 159
+    assert stats["sokbo/dropped/mostly undecodable"] == 1
