@@ -81,7 +81,7 @@ class Scheduler:
         self.path = path.resolve()
         self.failure: str | None = None
         config.crawl.state_dir.mkdir(parents=True, exist_ok=True)
-        self.store = Store(config.store.url)
+        self.store = Store.open(config.store)
         # Held across the job syncs, the adaptive reschedules and the stop, which come
         # from three threads (main, signals, workers) and must not interleave.
         self._lock = threading.RLock()
@@ -183,7 +183,7 @@ class Scheduler:
                 return
             if config.store.url != self.config.store.url:
                 self.store.close()
-                self.store = Store(config.store.url)
+                self.store = Store.open(config.store)
             try:
                 changes = sync_jobs(self.scheduler, config, self.path, self.store)
             except Exception:

@@ -48,10 +48,8 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _H
 from feeds.build import build_atom  # noqa: E402
 from feeds.model import FeedEntry  # noqa: E402
 from feeds.write import (  # noqa: E402
-    SITE_FEED,
     category_slug,
     feed_meta,
-    post_category_slugs,
     write_queued_feeds,
     write_site_feeds,
 )
@@ -186,11 +184,7 @@ def fill(store: Store, sites: list[SiteConfig], count: int, rng: random.Random) 
 
 def add_one(store: Store, site: SiteConfig, article: Article, now: datetime) -> int:
     """What the pipeline does for one new article of ``site``; the feed files written."""
-    stored = store.upsert(article, now)
-    publish_post(store, site, stored, now)
-    slugs = post_category_slugs(stored, site)
-    moved = store.set_post_categories(site.id, stored.id, stored.published, slugs)
-    store.queue_feeds(site.id, {SITE_FEED, *slugs, *moved}, now)
+    publish_post(store, site, store.upsert(article, now), now)  # which queues its feeds
     return sum(written for _path, written in write_queued_feeds(store, site))
 
 

@@ -22,7 +22,7 @@ from sokbo.lock import feed_lock, held
 from sokbo.models import StoredArticle
 from sokbo.post import post_categories, post_url, render_body
 from sokbo.slug import slugify
-from sokbo.store import Store
+from sokbo.store import SITE_FEED, Store
 
 __all__ = [
     "CATEGORIES_DIR",
@@ -43,7 +43,6 @@ _DOCUMENTS: dict[str, Callable[[FeedMeta, Sequence[BuiltEntry]], bytes]] = {
     "json": json_document,
 }
 CATEGORIES_DIR = "categories"  # <feeds_dir>/categories/<slug>/rss.xml, ...
-SITE_FEED = ""  # the site feed's key in the store's feed queue (no category slug is empty)
 
 
 def category_slug(category: str) -> str:

@@ -1,4 +1,5 @@
-"""What every sokbo pipeline shares: the spider's context and dropping with a reason."""
+"""What every sokbo pipeline shares: the spider's context, dropping with a reason, and
+reporting a failed stage in one line."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ from typing import NoReturn, Self
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import deferred_from_coro
+from sqlalchemy.exc import SQLAlchemyError
 
 from sokbo.models import Article, Page
+from sokbo.outcome import FAILED_STORE, STORE_UNAVAILABLE
+from sokbo.store import store_error
 from spiders.base import SourceSpider
 
 logger = logging.getLogger(__name__)
@@ -21,6 +26,7 @@ class SokboPipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self._reported: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -48,5 +54,27 @@ class SokboPipeline:
         else:
             url, fetched, fingerprint = item.url, item.fetched_url, item.fingerprint
         if fetched:
-            self.spider.store.record_fetch(fetched, datetime.now(UTC), fingerprint=fingerprint)
+            try:
+                self.spider.store.record_fetch(fetched, datetime.now(UTC), fingerprint=fingerprint)
+            except SQLAlchemyError as exc:
+                self.store_failed(exc, url)
         raise DropItem(f"{reason}: {url}")
+
+    def failed(self, counter: str, line: str, once: str | None = None) -> None:
+        """Count a failure and log it at ERROR: once per distinct line (or per `once` key),
+        so a full disk is one line, not one per post (the summary gives the count)."""
+        self.stats.inc_value(counter)
+        key = once or line
+        if key not in self._reported:
+            self._reported.add(key)
+            logger.error("%s", line)
+
+    def store_failed(self, exc: SQLAlchemyError, url: str) -> NoReturn:
+        """The store refused a write: nothing more can be kept this run, so the crawl
+        stops (the next run fetches again what this one could not store)."""
+        line = f"store: cannot save articles, stopping: {store_error(exc)}"
+        self.failed(FAILED_STORE, line, once="store")
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason=STORE_UNAVAILABLE))
+        raise DropItem(f"not stored: {url}", log_level="DEBUG")

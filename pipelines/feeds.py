@@ -1,39 +1,40 @@
-"""Pipeline stage 5: queue the feeds each changed post reaches, rebuild them at the end."""
+"""Pipeline stage 5: rebuild, when the crawl ends, the feeds its posts queued.
+
+Publishing a post queues the feeds it changes (the site feed and the feeds of the
+categories it is in, or just left) in the same transaction that records it, so a crawl
+killed before this stage leaves the work queued for the next run; a crawl that changed
+nothing on a site builds nothing there. A site whose feeds cannot be written keeps its
+queue and costs no other site its feeds.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from sqlalchemy.exc import SQLAlchemyError
 
-from feeds.write import SITE_FEED, post_category_slugs, write_queued_feeds
+from feeds.write import write_queued_feeds
 from pipelines.common import SokboPipeline
-from sokbo.models import StoredArticle
+from sokbo.files import describe_write_error
+from sokbo.outcome import FAILED_FEEDS, FAILED_STORE
+from sokbo.store import store_error
 
 
 class FeedsPipeline(SokboPipeline):
-    """Rebuilds, when the crawl ends, only the feeds that contain a new or changed post:
-    the site feed of each site it is published on and the feeds of its categories (and of
-    any category it just left). The store queues them as the posts arrive, so a crawl
-    killed before its end leaves them to the next run; a crawl that changed nothing on a
-    site builds nothing there."""
-
-    def process_item(self, item: StoredArticle) -> StoredArticle:
-        spider = self.spider
-        now = datetime.now(UTC)
-        for site in spider.config.sites_for(spider.source.id):
-            slugs = post_category_slugs(item, site)
-            # Kept for every site, per-category feeds or not, so that turning them on
-            # later finds the index current.
-            moved = spider.store.set_post_categories(site.id, item.id, item.published, slugs)
-            if item.status != "unchanged":
-                spider.store.queue_feeds(site.id, {SITE_FEED, *slugs, *moved}, now)
-            elif moved:  # an unchanged post whose index rows were missing or stale
-                spider.store.queue_feeds(site.id, {SITE_FEED, *moved}, now)
-        return item
-
     def close_spider(self) -> None:
         spider = self.spider
+        if self.stats.get_value(FAILED_STORE):
+            return  # the store stopped answering (said once): the queue waits in it
         for site in spider.config.sites_for(spider.source.id):
-            for path, written in write_queued_feeds(spider.store, site):
+            try:
+                results = write_queued_feeds(spider.store, site)
+            except OSError as exc:
+                reason = describe_write_error(exc, site.feeds_dir)
+                self.failed(FAILED_FEEDS, f"site '{site.id}': cannot write feeds: {reason}")
+                continue
+            except SQLAlchemyError as exc:
+                reason = store_error(exc)
+                self.failed(FAILED_FEEDS, f"site '{site.id}': cannot build feeds: {reason}")
+                continue
+            for path, written in results:
                 self.stats.inc_value("sokbo/feeds/written" if written else "sokbo/feeds/unchanged")
                 if written:
                     spider.logger.info("wrote %s", path)

@@ -1,21 +1,73 @@
-"""Pipeline stage 4: one Jekyll post per destination site, written only when it changes."""
+"""Pipeline stage 4: one Jekyll post per destination site, written only when it changes.
+
+A site whose folder cannot be written (full, read-only, not a folder) costs only its own
+posts: the other sites are written, the failure is one line, and the post stays waiting in
+the store (Store.pending_posts) for the next run, which publishes it before anything else.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from pipelines.common import SokboPipeline
+from sokbo.config import SiteConfig
+from sokbo.files import describe_write_error, remove_stale_temporaries
 from sokbo.models import StoredArticle
+from sokbo.outcome import FAILED_POSTS, PENDING_POSTS
 from sokbo.publish import publish_post
+from sokbo.store import store_error
 
 
 class PublishPipeline(SokboPipeline):
-    def process_item(self, item: StoredArticle) -> StoredArticle:
+    def open_spider(self) -> None:
+        """Finish what an earlier run left: posts it stored but never wrote (killed, a full
+        disk, a folder fixed since), and temporary files a killed write left behind."""
         spider = self.spider
-        now = datetime.now(UTC)
         for site in spider.config.sites_for(spider.source.id):
-            path, written = publish_post(spider.store, site, item, now)
-            self.stats.inc_value("sokbo/posts/written" if written else "sokbo/posts/unchanged")
-            if written:
-                spider.logger.info("wrote %s", path)
+            for folder in (site.posts_dir, site.feeds_dir):
+                try:
+                    remove_stale_temporaries(folder)
+                except OSError as exc:
+                    spider.logger.warning(
+                        "site '%s': %s", site.id, describe_write_error(exc, folder)
+                    )
+            try:
+                pending = spider.store.pending_posts(site.id, spider.source.id)
+            except SQLAlchemyError as exc:
+                self.failed(
+                    FAILED_POSTS, f"store: cannot read the posts to publish: {store_error(exc)}"
+                )
+                continue
+            if pending:
+                spider.logger.info(
+                    "site '%s': publishing %d posts of articles stored earlier",
+                    site.id,
+                    len(pending),
+                )
+            for stored in pending:
+                if self._publish(site, stored):
+                    self.stats.inc_value(PENDING_POSTS)
+
+    def process_item(self, item: StoredArticle) -> StoredArticle:
+        for site in self.spider.config.sites_for(self.spider.source.id):
+            self._publish(site, item)
         return item
+
+    def _publish(self, site: SiteConfig, stored: StoredArticle) -> bool:
+        """Publish on one site; a failure is counted and said, never raised. True if done."""
+        try:
+            path, written = publish_post(self.spider.store, site, stored, datetime.now(UTC))
+        except OSError as exc:
+            reason = describe_write_error(exc, site.posts_dir)
+            self.failed(FAILED_POSTS, f"site '{site.id}': cannot write posts: {reason}")
+            return False
+        except SQLAlchemyError as exc:
+            reason = store_error(exc)
+            self.failed(FAILED_POSTS, f"site '{site.id}': cannot record posts: {reason}")
+            return False
+        self.stats.inc_value("sokbo/posts/written" if written else "sokbo/posts/unchanged")
+        if written:
+            self.spider.logger.info("wrote %s", path)
+        return True

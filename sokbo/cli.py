@@ -8,10 +8,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sokbo.config import DEFAULT_CONFIG, Config, ConfigError, load_config
+from sokbo.files import describe_write_error
+
+if TYPE_CHECKING:
+    from sokbo.store import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_LOCKED = 3  # crawl: a source is being crawled by another process
@@ -197,13 +201,23 @@ def crawl(
     """Lock the sources (one crawl of a source at a time, scheduled or not: see
     sokbo.lock), then crawl them; EXIT_LOCKED when one stays busy. `wait`: None to give
     up at once, else seconds to wait for a busy source (math.inf: until free)."""
-    from sokbo.lock import SourceBusy, acquire_source_locks
+    from sqlalchemy.exc import SQLAlchemyError
 
+    from sokbo.lock import SourceBusy, acquire_source_locks
+    from sokbo.store import store_error
+
+    store = open_store(config)  # a store that cannot be opened: one line, before Scrapy
+    if store is None:
+        return EXIT_FAILED
+    store.close()
     try:
         locks = acquire_source_locks(config, sources, wait)
     except SourceBusy as exc:
         print(f"sokbo crawl: {exc}", file=sys.stderr)
         return EXIT_LOCKED
+    except SQLAlchemyError as exc:  # the locks live in a PostgreSQL store
+        print(f"store: {store_error(exc)}", file=sys.stderr)
+        return EXIT_FAILED
     with locks:
         return _crawl(config, path, sources, verbose, cache)
 
@@ -220,6 +234,8 @@ def _crawl(config: Config, path: Path, sources: Sequence[str], verbose: bool, ca
     settings.setmodule("sokbo.settings", priority="project")
     settings.set("SOKBO_CONFIG", str(path.resolve()), priority="cmdline")
     settings.set("LOG_LEVEL", "INFO" if verbose else "WARNING", priority="cmdline")
+    if not verbose:  # a few lines a person reads: no timestamps, no logger names
+        settings.set("LOG_FORMAT", "%(levelname)s: %(message)s", priority="cmdline")
     if cache:
         settings.set("HTTPCACHE_ENABLED", True, priority="cmdline")
     process = CrawlerProcess(settings)
@@ -239,43 +255,75 @@ def _crawl(config: Config, path: Path, sources: Sequence[str], verbose: bool, ca
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def rebuild_feeds(config: Config) -> int:
-    """Rebuild every feed of every site from the store (the category index too)."""
-    from feeds.write import write_site_feeds
-    from sokbo.store import Store
+def open_store(config: Config) -> Store | None:
+    """The store, or None after saying in one line why it cannot be opened."""
+    from sqlalchemy.exc import SQLAlchemyError
 
-    store = Store(config.store.url)
+    from sokbo.store import Store, store_error
+
+    try:
+        return Store.open(config.store)
+    except SQLAlchemyError as exc:
+        print(f"store: {store_error(exc)}", file=sys.stderr)
+        return None
+
+
+def rebuild_feeds(config: Config) -> int:
+    """Rebuild every feed of every site from the store (the category index too); a site
+    whose feeds cannot be written is said in one line and the others are still built."""
+    from feeds.write import write_site_feeds
+
+    store = open_store(config)
+    if store is None:
+        return EXIT_FAILED
+    failed = False
     try:
         for site in config.site:
-            for file, written in write_site_feeds(store, site):
+            try:
+                results = write_site_feeds(store, site)
+            except OSError as exc:
+                reason = describe_write_error(exc, site.feeds_dir)
+                print(f"site '{site.id}': cannot write feeds: {reason}", file=sys.stderr)
+                failed = True
+                continue
+            for file, written in results:
                 print(f"{'wrote' if written else 'unchanged'}  {file}")
     finally:
         store.close()
-    return EXIT_OK
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def republish(config: Config) -> int:
     """Re-render every post from the store, then rebuild every feed (which re-reads the
-    posts' categories, so a change of a site's categories reaches its category feeds)."""
+    posts' categories, so a change of a site's categories reaches its category feeds).
+    A site whose posts cannot be written is said in one line; the others are written."""
     from datetime import UTC, datetime
 
     from sokbo.publish import publish_post
-    from sokbo.store import Store
 
-    store = Store(config.store.url)
+    store = open_store(config)
+    if store is None:
+        return EXIT_FAILED
     written = unchanged = 0
+    failed = False
     try:
         now = datetime.now(UTC)
         for site in config.site:
-            for stored in store.articles_for_sources(site.sources):
-                path, changed = publish_post(store, site, stored, now)
-                if changed:
-                    print(f"wrote  {path}")
-                written, unchanged = written + changed, unchanged + (not changed)
+            try:
+                for stored in store.articles_for_sources(site.sources):
+                    path, changed = publish_post(store, site, stored, now)
+                    if changed:
+                        print(f"wrote  {path}")
+                    written, unchanged = written + changed, unchanged + (not changed)
+            except OSError as exc:
+                reason = describe_write_error(exc, site.posts_dir)
+                print(f"site '{site.id}': cannot write posts: {reason}", file=sys.stderr)
+                failed = True
     finally:
         store.close()
     print(f"posts: {written} written, {unchanged} unchanged")
-    return rebuild_feeds(config)
+    feeds = rebuild_feeds(config)
+    return EXIT_FAILED if failed else feeds
 
 
 def show_status(config: Config, as_json: bool) -> int:
@@ -288,7 +336,7 @@ def show_status(config: Config, as_json: bool) -> int:
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    store = Store(config.store.url)
+    store = Store.open(config.store)
     try:
         now = datetime.now(UTC)
         rows = collect_status(config, store, now)

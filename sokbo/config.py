@@ -212,6 +212,8 @@ class Strict(BaseModel):
 
 class StoreConfig(Strict):
     url: DatabaseUrl = "sqlite:///data/sokbo.db"
+    # SQLite: how long a write waits for another process's; longer, and it fails.
+    busy_timeout: Duration = timedelta(seconds=30)
 
 
 class CrawlConfig(Strict):
@@ -450,7 +452,7 @@ def _resolve_paths(config: Config, base: Path) -> Config:
     if store.url.startswith("sqlite:///") and not store.url.startswith("sqlite:////"):
         relative = store.url.removeprefix("sqlite:///")
         if relative and relative != ":memory:":
-            store = StoreConfig(url=f"sqlite:///{base / relative}")
+            store = store.model_copy(update={"url": f"sqlite:///{base / relative}"})
     crawl = config.crawl.model_copy(update={"state_dir": base / config.crawl.state_dir})
     return config.model_copy(update={"site": sites, "store": store, "crawl": crawl})
 

@@ -4,6 +4,7 @@ but the database)."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import logging
@@ -21,6 +22,7 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from sokbo.config import Config
@@ -177,9 +179,13 @@ class AdvisoryLock:
     def release(self) -> None:
         if self._conn is not None:
             if self._held:
-                self._conn.execute(select(func.pg_advisory_unlock(self.key)))
+                # A session the server has ended (a restart, a crash) took its locks
+                # with it: there is nothing left to release.
+                with contextlib.suppress(SQLAlchemyError):
+                    self._conn.execute(select(func.pg_advisory_unlock(self.key)))
                 self._held = False
-            self._conn.close()
+            with contextlib.suppress(SQLAlchemyError):
+                self._conn.close()
             self._conn = None
         if self._engine is not None:
             self._engine.dispose()

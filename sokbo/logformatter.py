@@ -32,3 +32,14 @@ class SokboLogFormatter(LogFormatter):
     ) -> LogFormatterResult:
         result = super().scraped(item, response, spider)
         return {**result, "msg": "Scraped %(item)s", "args": {"item": _describe(item)}}
+
+    def item_error(
+        self,
+        item: Any,
+        exception: BaseException,
+        response: Response | Failure | None,
+        spider: Spider,
+    ) -> LogFormatterResult:
+        # A bug, with its traceback; the item named by its URL, not printed whole.
+        result = super().item_error(item, exception, response, spider)
+        return {**result, "msg": "Error processing %(item)s", "args": {"item": _describe(item)}}

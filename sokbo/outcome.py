@@ -8,6 +8,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+# Work a run could not do (each also logged at ERROR, so the run counts as failed); the
+# next run does it: a post or feed not written, an article the store refused.
+FAILED_POSTS = "sokbo/failed/posts"
+FAILED_FEEDS = "sokbo/failed/feeds"
+FAILED_STORE = "sokbo/failed/store"
+# Posts of articles stored before this run (by a run that failed to publish them, or
+# before their site was added), published by this one.
+PENDING_POSTS = "sokbo/posts/pending"
+# The close reason of a crawl stopped because its store stopped answering.
+STORE_UNAVAILABLE = "store unavailable"
+# Requests a stopped crawl left in its queue (its JOBDIR's, when it has one).
+QUEUED_AT_STOP = "sokbo/queued_at_stop"
+
 
 def stat_count(stats: Mapping[str, Any], key: str) -> int:
     """A counter of Scrapy's stats; 0 when absent (or not a number)."""
@@ -30,6 +43,12 @@ def crawl_errors(reason: str | None, stats: Mapping[str, Any]) -> str | None:
     return "; ".join(problems) or None
 
 
+def cleanly_stopped(reason: str | None, stats: Mapping[str, Any]) -> bool:
+    """A run stopped before its end (Ctrl-C, a timeout) in which nothing else went wrong:
+    its queue holds exactly the work left, so the next run may resume it."""
+    return reason != "finished" and crawl_errors("finished", stats) is None
+
+
 def crawl_exit_status(reason: str | None, stats: Mapping[str, Any]) -> int:
     """0 for a clean run, 1 otherwise: what `sokbo crawl` exits with for this source."""
     return 0 if crawl_errors(reason, stats) is None else 1
@@ -39,6 +58,8 @@ def crawl_counts(stats: Mapping[str, Any]) -> dict[str, int]:
     """The figures of one run that a log line or a status table shows."""
     return {
         "requests": stat_count(stats, "downloader/request_count"),  # sent, not answered from a copy
+        # Article pages whose response arrived (counted then, not when queued), by the
+        # reason they were asked for: as the summary's "pages fetched".
         "pages": sum(
             stat_count(stats, f"sokbo/fetch/{why}") for why in ("new", "changed", "recheck")
         ),

@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from sokbo.cli import EXIT_LOCKED
 from sokbo.config import Config, ConfigError, SourceConfig, format_duration, load_config
 from sokbo.crawls import CRAWLS, Crawls
 from sokbo.outcome import crawl_counts
-from sokbo.store import Store, runs
+from sokbo.store import Store, runs, store_error
 
 logger = logging.getLogger(__name__)
 
@@ -102,13 +103,21 @@ def _run(
     if status == EXIT_LOCKED:
         logger.info("%s: skipped: already running (another crawl holds its lock)", source.id)
         return RunResult(source.id, status, seconds, {}, None, skipped=True)
-    store = Store(config.store.url)
+    stats: dict[str, Any] = {}
+    errors: str | None = _exit_summary(status, why, tail)
     try:
-        stats, errors = _record(store, source.id, started, status, why, tail)
-        _rebuild_queued_feeds(store, config, source.id)
-        _check_health(store, config, source.id)
-    finally:
-        store.close()
+        store = Store.open(config.store)
+    except SQLAlchemyError as exc:  # the crawl said so too; the next run records its own
+        logger.error("%s: run not recorded: store: %s", source.id, store_error(exc))
+    else:
+        try:
+            stats, errors = _record(store, source.id, started, status, why, tail)
+            _rebuild_queued_feeds(store, config, source.id)
+            _check_health(store, config, source.id)
+        except SQLAlchemyError as exc:
+            logger.error("%s: run not recorded: store: %s", source.id, store_error(exc))
+        finally:
+            store.close()
     result = RunResult(source.id, status, seconds, crawl_counts(stats), errors)
     _log_end(result)
     return result

@@ -8,7 +8,16 @@ from typing import Any
 
 from feeds.write import FEED_FILES
 from sokbo.config import Config
-from sokbo.outcome import crawl_errors, stat_count
+from sokbo.outcome import (
+    FAILED_FEEDS,
+    FAILED_POSTS,
+    FAILED_STORE,
+    PENDING_POSTS,
+    QUEUED_AT_STOP,
+    cleanly_stopped,
+    crawl_errors,
+    stat_count,
+)
 
 _DROPPED = "sokbo/dropped/"
 _SKIPPED = "sokbo/skipped/"
@@ -36,6 +45,8 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
         f"in {seconds:.1f} s",
         f"  requests         {_count(stats, 'downloader/request_count')}"
         f"  (not modified: {_count(stats, 'downloader/response_status_count/304')})",
+        # Article pages that arrived (a page refused by robots.txt, failed or still queued
+        # when the run stopped is not among them), by why they were asked for.
         f"  pages fetched    {_count(stats, 'sokbo/fetch/new')} new, "
         f"{_count(stats, 'sokbo/fetch/changed')} changed, "
         f"{_count(stats, 'sokbo/fetch/recheck')} re-checked",
@@ -46,9 +57,11 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
         f"  articles         {_count(stats, 'sokbo/articles/new')} new, "
         f"{_count(stats, 'sokbo/articles/updated')} updated, "
         f"{_count(stats, 'sokbo/articles/unchanged')} unchanged",
-        f"  posts            {written} written, {unchanged} unchanged",
+        f"  posts            {written} written, {unchanged} unchanged"
+        + _left_over(_count(stats, FAILED_POSTS), "the next run writes them"),
         f"  feeds            {_count(stats, 'sokbo/feeds/written')} written, "
-        f"{_count(stats, 'sokbo/feeds/unchanged')} unchanged",
+        f"{_count(stats, 'sokbo/feeds/unchanged')} unchanged"
+        + _left_over(_count(stats, FAILED_FEEDS), "the next run builds them"),
         f"  dropped          {sum(dropped.values())}",
     ]
     lines += [f"    {count:>4}  {reason}" for reason, count in sorted(dropped.items())]
@@ -63,6 +76,13 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
             f"  decoding         {sum(undecodable.values())} pages with undecodable "
             f"characters ({per_source})"
         )
+    caught_up = _count(stats, PENDING_POSTS)
+    if caught_up:
+        lines.append(f"  caught up        {caught_up} posts of articles stored earlier")
+    unsaved = _count(stats, FAILED_STORE)
+    if unsaved:
+        lines.append(f"  not stored       {unsaved} articles (fetched again by the next run)")
+    lines += [_stopped_early(config, name, one) for name, one in runs.items()]
     failed = _count(stats, "sokbo/page_errors")
     if failed:
         lines.append(f"  failed pages     {failed} (tried again on the next run)")
@@ -81,7 +101,26 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
         for site in sites:
             files = ", ".join(FEED_FILES[fmt] for fmt in site.feeds.formats)
             lines.append(f"  {site.id:<12} {site.feeds_dir}/  ({files})")
-    return "\n".join(lines)
+    return "\n".join(line for line in lines if line)
+
+
+def _left_over(count: int, remedy: str) -> str:
+    return f", {count} not written ({remedy})" if count else ""
+
+
+def _stopped_early(config: Config, name: str, stats: Mapping[str, Any]) -> str:
+    """`stopped early: ...` for a run that did not finish; '' for one that did."""
+    reason = stats.get("finish_reason")
+    if reason in (None, "finished"):
+        return ""
+    queued = stat_count(stats, QUEUED_AT_STOP)
+    if not config.crawl.resume:
+        then = f"{queued} requests not made; the next run starts over"
+    elif cleanly_stopped(reason, stats):
+        then = f"{queued} requests still queued, the next run resumes them"
+    else:
+        then = "after failures; the next run starts over (nothing stored is lost)"
+    return f"  stopped early    {name} ({reason}): {then}"
 
 
 def _by_reason(stats: Sequence[Mapping[str, Any]], prefix: str) -> Counter[str]:

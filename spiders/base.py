@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
-import shutil
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,17 +22,19 @@ from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.statscollectors import StatsCollector
+from sqlalchemy.exc import SQLAlchemyError
 from twisted.python.failure import Failure
 
 from sokbo.config import Config, ConfigError, SourceConfig, load_config
 from sokbo.encoding import Decoded, charset_from_content_type, decode_html
 from sokbo.extract.discovery import article_page_url
 from sokbo.incremental import fetch_reason, too_old
+from sokbo.jobdir import claim_job, forget_job, mark_clean_stop
 from sokbo.models import FeedHint, Page
-from sokbo.outcome import crawl_errors, crawl_exit_status
+from sokbo.outcome import QUEUED_AT_STOP, cleanly_stopped, crawl_errors, crawl_exit_status
 from sokbo.settings import apply_crawl_config
 from sokbo.sniff import not_a_page
-from sokbo.store import DocumentState, Store
+from sokbo.store import DocumentState, Store, store_error
 from spiders.failures import (
     REDIRECTS,
     failure_reason,
@@ -71,6 +73,8 @@ class SourceSpider(scrapy.Spider):
     # finishes: a crawl stopped half-way must not make the next one believe (after a
     # 304) that every entry was already fetched.
     documents: dict[str, DocumentState]
+    # What to do with the JOBDIR once the engine has stopped (see _settle_job).
+    _job_end: Callable[[], None]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -93,10 +97,25 @@ class SourceSpider(scrapy.Spider):
         spider.config = config
         spider.source = source
         spider.allowed_domains = source.domains
-        spider.store = Store(config.store.url)
+        try:
+            spider.store = Store.open(config.store)
+        except SQLAlchemyError as exc:
+            print(f"source '{source.id}': store: {store_error(exc)}", file=sys.stderr)
+            raise SystemExit(1) from None
         spider.started = datetime.now(UTC)
         spider.jobdir = Path(crawler.settings["JOBDIR"]) if crawler.settings["JOBDIR"] else None
         spider.documents = {}
+        if spider.jobdir is not None:
+            discarded = claim_job(spider.jobdir)
+            if discarded:
+                spider.logger.warning(
+                    "source '%s': discarded the queue in %s, %s; fetching what the store "
+                    "does not have",
+                    source.id,
+                    spider.jobdir,
+                    discarded,
+                )
+        crawler.signals.connect(spider._count_resumed, signal=signals.spider_opened)
         return spider
 
     @classmethod
@@ -319,38 +338,86 @@ class SourceSpider(scrapy.Spider):
             self.stats.inc_value("sokbo/decode_errors/characters", decoded.undecodable)
         return decoded
 
+    def _count_resumed(self) -> None:
+        """How many requests this run took over from a stopped one's queue."""
+        scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
+        resumed = len(scheduler) if isinstance(scheduler, Sized) else 0
+        self.stats.set_value("sokbo/resumed_requests", resumed)
+
+    def queued_requests(self) -> int:
+        """Requests still in the queue: resumed, plus queued in this run, less taken out."""
+        stats = self.stats
+        return max(
+            0,
+            int(stats.get_value("sokbo/resumed_requests", 0))
+            + int(stats.get_value("scheduler/enqueued", 0))
+            - int(stats.get_value("scheduler/dequeued", 0)),
+        )
+
     def closed(self, reason: str) -> None:
         now = datetime.now(UTC)
-        if reason == "finished" and not self.stats.get_value("sokbo/page_errors"):
-            for url, document in self.documents.items():
-                self.store.record_fetch(url, now, document=document)
-        if reason == "finished":
-            # A finished job must not resume: its seen-requests file would filter every
-            # later crawl's requests as duplicates. Removed once the engine has stopped,
-            # after Scrapy's own extensions have written their last state into it.
-            self.crawler.signals.connect(self._forget_job, signal=signals.engine_stopped)
-        elif self.jobdir is not None:
-            self.logger.warning(
-                "crawl stopped (%s); the next run of source '%s' resumes from %s",
-                reason,
-                self.source.id,
-                self.jobdir,
-            )
         stats = self.stats.get_stats()
-        self.store.record_run(
-            self.source.id,
-            self.started,
-            now,
-            reason,
-            stats,
-            exit_status=crawl_exit_status(reason, stats),
-            errors=crawl_errors(reason, stats),
-        )
+        errors = crawl_errors(reason, stats)
+        # Validators only after a run in which every stage of every entry succeeded: the
+        # next run must read the feed again (200, not 304) to find what this one missed.
+        if errors is None:
+            try:
+                for url, document in self.documents.items():
+                    self.store.record_fetch(url, now, document=document)
+            except SQLAlchemyError as exc:
+                self.logger.error("store: cannot save the feeds' validators: %s", store_error(exc))
+        if reason != "finished":
+            self.stats.set_value(QUEUED_AT_STOP, self.queued_requests())
+        self._settle_job(reason)
+        stats = self.stats.get_stats()
+        try:
+            self.store.record_run(
+                self.source.id,
+                self.started,
+                now,
+                reason,
+                stats,
+                exit_status=crawl_exit_status(reason, stats),
+                errors=crawl_errors(reason, stats),
+            )
+        except SQLAlchemyError as exc:
+            self.logger.error("store: cannot record this run: %s", store_error(exc))
         self.store.close()
 
-    def _forget_job(self) -> None:
-        if self.jobdir is not None:
-            shutil.rmtree(self.jobdir, ignore_errors=True)
+    def _settle_job(self, reason: str) -> None:
+        """Once the engine has stopped (after Scrapy's own extensions have written their
+        last state into it): a finished job is removed, and a cleanly stopped one marked
+        as safe to resume. Any other job is left unmarked, so the next run discards it."""
+        jobdir = self.jobdir
+        if jobdir is None:
+            return
+        if reason == "finished":
+            self._job_end = functools.partial(forget_job, jobdir)
+            self.crawler.signals.connect(self._end_job, signals.engine_stopped)
+            return
+        queued = self.queued_requests()
+        if cleanly_stopped(reason, self.stats.get_stats()):
+            stopped = datetime.now(UTC)
+            self._job_end = functools.partial(mark_clean_stop, jobdir, stopped, reason, queued)
+            self.crawler.signals.connect(self._end_job, signals.engine_stopped)
+            self.logger.warning(
+                "crawl stopped (%s); the next run of source '%s' resumes its %d queued "
+                "requests from %s",
+                reason,
+                self.source.id,
+                queued,
+                jobdir,
+            )
+        else:
+            self.logger.warning(
+                "crawl stopped (%s) after failures; the next run of source '%s' starts "
+                "over and fetches what the store does not have",
+                reason,
+                self.source.id,
+            )
+
+    def _end_job(self) -> None:
+        self._job_end()
 
     # -- documents that cannot be read: one line that says why ------------------------
 

@@ -3,6 +3,7 @@ and the checks that nothing was lost, doubled or torn."""
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import subprocess
@@ -12,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import feedparser
 import frontmatter
 
 from tests.bulk_site import FEED_PATH
@@ -99,3 +101,25 @@ def temporary_files(folder: Path) -> list[Path]:
 def store_integrity(folder: Path) -> str:
     with sqlite3.connect(folder / "data" / "sokbo.db") as db:
         return str(db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def feed_titles(folder: Path, site: str) -> dict[str, list[str]]:
+    """The entry titles of each of a site's feeds (rss, atom, json), in the feeds' order;
+    a feed that does not parse fails the test."""
+    titles = {}
+    feeds = folder / "sites" / site / "feeds"
+    for name in ("rss.xml", "atom.xml"):
+        parsed = feedparser.parse((feeds / name).read_bytes())
+        assert not parsed.bozo, (name, parsed.get("bozo_exception"))
+        titles[name] = [str(entry["title"]) for entry in parsed.entries]
+    document = json.loads((feeds / "feed.json").read_text(encoding="utf-8"))
+    titles["feed.json"] = [str(item["title"]) for item in document["items"]]
+    return titles
+
+
+def posts_parse(folder: Path, site: str) -> bool:
+    """Every post file of the site reads as front matter and a body (none is torn)."""
+    for path in (folder / "sites" / site / "_posts").glob("*.md"):
+        post = frontmatter.load(path)
+        assert post["title"] and post.content.strip(), path
+    return True

@@ -6,11 +6,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from feeds.write import post_category_slugs
 from sokbo.config import FeedSettings, SiteConfig
 from sokbo.models import Article, StoredArticle
 from sokbo.publish import publish_post
-from sokbo.store import Store
+from sokbo.store import Store, post_categories
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 
@@ -51,15 +53,23 @@ def make_article(number: int, *categories: str, **changes: Any) -> Article:
 def add(
     store: Store, site: SiteConfig, article: Article, now: datetime
 ) -> tuple[StoredArticle, set[str]]:
-    """What the crawl does with one article: store it, write its post, index its categories.
+    """What the crawl does with one article: store it, write its post (which indexes its
+    categories and queues its feeds).
 
-    Returns the stored article and the category slugs whose feeds it reached (or left).
+    Returns the stored article and the category slugs of the feeds it is in.
     """
     stored = store.upsert(article, now)
+    before = _post_slugs(store, site, stored)
     publish_post(store, site, stored, now)
-    slugs = post_category_slugs(stored, site)
-    moved = store.set_post_categories(site.id, stored.id, stored.published, slugs)
-    return stored, set(slugs) | moved
+    slugs = set(post_category_slugs(stored, site))
+    return stored, slugs | (before - slugs)
+
+
+def _post_slugs(store: Store, site: SiteConfig, stored: StoredArticle) -> set[str]:
+    """The category slugs the store indexes the post under now."""
+    rows = (post_categories.c.site_id == site.id) & (post_categories.c.article_id == stored.id)
+    with store.engine.connect() as conn:
+        return set(conn.execute(select(post_categories.c.slug).where(rows)).scalars())
 
 
 def open_store(root: Path) -> Store:

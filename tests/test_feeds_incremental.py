@@ -30,6 +30,7 @@ from feeds.write import (
 )
 from pipelines.feeds import FeedsPipeline
 from sokbo.config import Config, SiteConfig, SourceConfig
+from sokbo.publish import publish_post
 from sokbo.store import Store, post_categories
 from spiders.feed import FeedSpider
 from tests.feed_fixtures import T0, add, make_article, make_site, open_store
@@ -442,10 +443,8 @@ def test_the_pipeline_rebuilds_what_the_crawl_changed(store: Store, built: SiteC
     pipeline = _pipeline(store, built)
     unchanged = store.upsert(make_article(2, "경제"), T0 + HOUR)
     assert unchanged.status == "unchanged"
-    pipeline.process_item(unchanged)
-    new = store.upsert(make_article(5, "사회"), T0 + HOUR)
-    store.record_post("demo", new.id, "x.md", True, T0 + HOUR)
-    pipeline.process_item(new)
+    publish_post(store, built, unchanged, T0 + HOUR)
+    publish_post(store, built, store.upsert(make_article(5, "사회"), T0 + HOUR), T0 + HOUR)
 
     pipeline.close_spider()
 
@@ -460,7 +459,7 @@ def test_the_pipeline_rebuilds_what_the_crawl_changed(store: Store, built: SiteC
 def test_a_crawl_that_changed_nothing_builds_nothing(store: Store, built: SiteConfig) -> None:
     before = snapshot(built.feeds_dir)
     pipeline = _pipeline(store, built)
-    pipeline.process_item(store.upsert(make_article(1, "정치"), T0 + HOUR))
+    publish_post(store, built, store.upsert(make_article(1, "정치"), T0 + HOUR), T0 + HOUR)
 
     pipeline.close_spider()
 
@@ -472,17 +471,14 @@ def test_feeds_left_by_a_killed_crawl_are_built_by_the_next(
     store: Store, built: SiteConfig
 ) -> None:
     before = snapshot(built.feeds_dir)
-    killed = _pipeline(store, built)
-    new = store.upsert(make_article(5, "사회"), T0 + HOUR)
-    store.record_post("demo", new.id, "x.md", True, T0 + HOUR)
-    killed.process_item(new)
+    publish_post(store, built, store.upsert(make_article(5, "사회"), T0 + HOUR), T0 + HOUR)
     # ... and the process dies here: no close_spider, nothing built.
     assert snapshot(built.feeds_dir) == before
     assert set(store.queued_feeds("demo")) == {SITE_FEED, "사회"}
 
     # The next run sees the article unchanged, yet builds what the killed one left.
     following = _pipeline(store, built)
-    following.process_item(store.upsert(make_article(5, "사회"), T0 + 2 * HOUR))
+    publish_post(store, built, store.upsert(make_article(5, "사회"), T0 + 2 * HOUR), T0 + 2 * HOUR)
     following.close_spider()
 
     after = snapshot(built.feeds_dir)

@@ -173,7 +173,7 @@ def test_naive_datetimes_are_refused_everywhere(store: Store) -> None:
     with pytest.raises(ValueError, match="naive"):
         store.upsert(make_article(), naive)  # the "unchanged" path
     with pytest.raises(ValueError, match="naive"):
-        store.record_post("site", stored.id, "_posts/x.md", True, naive)
+        store.record_post("site", stored, "_posts/x.md", [], True, naive)
     with pytest.raises(ValueError, match="naive"):
         store.record_run("example", naive, T0, "finished", {})
     assert store.site_articles("site") == []
@@ -193,17 +193,18 @@ def test_site_articles_are_newest_first_with_ties_by_url(store: Store) -> None:
         base + "other-site-only": 9,
         base + "not-posted": 7,
     }
-    ids = {}
+    stored = {}
     for number, (url, hours) in enumerate(plan.items()):
         article = make_article(url, title=f"기사 {number}", published=T0 + timedelta(hours=hours))
-        ids[url] = store.upsert(article, T0).id
+        stored[url] = store.upsert(article, T0)
     for url in plan:
         if url not in (base + "other-site-only", base + "not-posted"):
-            store.record_post("a", ids[url], f"_posts/{ids[url]}.md", True, T0)
-    store.record_post("b", ids[base + "other-site-only"], "_posts/x.md", True, T0)
+            store.record_post("a", stored[url], f"_posts/{stored[url].id}.md", [], True, T0)
+    store.record_post("b", stored[base + "other-site-only"], "_posts/x.md", [], True, T0)
     # Recording a post again (unchanged, then moved) never duplicates it.
-    store.record_post("a", ids[base + "old"], f"_posts/{ids[base + 'old']}.md", False, T0)
-    store.record_post("a", ids[base + "old"], "_posts/moved.md", False, T0)
+    old = stored[base + "old"]
+    store.record_post("a", old, f"_posts/{old.id}.md", [], False, T0)
+    store.record_post("a", old, "_posts/moved.md", [], False, T0)
 
     expected = [base + "newest", *sorted(base + tail for tail in ("a-b", "B", "a", "ab"))]
     expected.append(base + "old")
@@ -308,8 +309,8 @@ def test_two_stores_on_one_database_see_each_others_writes(db_url: str) -> None:
         seen = first.get_by_url(URL + "2")
         assert seen is not None
         assert seen.slug == two.slug
-        first.record_post("site", two.id, "_posts/two.md", True, T0)
-        second.record_post("site", one.id, "_posts/one.md", True, T0)
+        first.record_post("site", two, "_posts/two.md", [], True, T0)
+        second.record_post("site", one, "_posts/one.md", [], True, T0)
         assert [s.id for s in first.site_articles("site")] == [one.id, two.id]
         assert [s.id for s in second.site_articles("site")] == [one.id, two.id]
         assert second.upsert(make_article(body_html="<p>고침</p>"), T0).status == "updated"

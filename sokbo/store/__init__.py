@@ -7,15 +7,17 @@ One class, ``Store``, over one database; its methods come from a module per conc
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from sokbo.config import StoreConfig
 from sokbo.store.article_rows import article_values
 from sokbo.store.fetch_rows import DocumentState, FetchRows
-from sokbo.store.post_rows import PostRows
+from sokbo.store.post_rows import SITE_FEED, PostRows
 from sokbo.store.schema import (
     UTCDateTime,
     add_missing_columns,
@@ -30,6 +32,7 @@ from sokbo.store.schema import (
 )
 
 __all__ = [
+    "SITE_FEED",
     "DocumentState",
     "Store",
     "UTCDateTime",
@@ -42,34 +45,49 @@ __all__ = [
     "post_categories",
     "posts",
     "runs",
+    "store_error",
 ]
 
 # Any fixed number: PostgreSQL sessions creating the schema queue on this advisory lock.
 _SCHEMA_LOCK = 0x50CB0
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets the feed builder read while a crawl writes; the busy timeout makes two
-    # crawls on one machine wait for each other instead of failing (set first, so that
-    # switching to WAL waits too).
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout: float) -> Callable[[Any, Any], None]:
+    def apply(dbapi_connection: Any, _record: Any) -> None:
+        # WAL lets the feed builder read while a crawl writes; the busy timeout makes two
+        # crawls on one machine wait for each other instead of failing (set first, so
+        # that switching to WAL waits too).
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return apply
+
+
+def store_error(exc: SQLAlchemyError) -> str:
+    """What went wrong with the database, in a line: the driver's own first line (`database
+    is locked`, `connection refused`), not SQLAlchemy's statement dump."""
+    original = getattr(exc, "orig", None) or exc.__cause__ or exc
+    lines = [line.strip() for line in str(original).splitlines() if line.strip()]
+    text = lines[0] if lines else type(original).__name__
+    if "database is locked" in text:
+        text += " (another process held it for longer than the busy timeout)"
+    return text
 
 
 class Store(PostRows, FetchRows):
     """The store: open (creating or updating the schema), use, close."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, busy_timeout: float = 30.0) -> None:
         if url.startswith("sqlite:///"):
             path = url.removeprefix("sqlite:///")
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout))
         self._create_schema()
 
     def _create_schema(self) -> None:
@@ -95,6 +113,11 @@ class Store(PostRows, FetchRows):
                 if "locked" not in str(exc) or attempt == 4:
                     raise
                 time.sleep(0.2 * (attempt + 1))
+
+    @classmethod
+    def open(cls, config: StoreConfig) -> Store:
+        """The store a config names, with its settings."""
+        return cls(config.url, busy_timeout=config.busy_timeout.total_seconds())
 
     def close(self) -> None:
         self.engine.dispose()

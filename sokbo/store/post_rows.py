@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, bindparam, exists, select
+from sqlalchemy import ColumnElement, Connection, bindparam, exists, select
 
 from sokbo.models import StoredArticle
 from sokbo.store.article_rows import ArticleRows, stored_article
@@ -18,23 +18,62 @@ from sokbo.store.schema import (
     update_or_insert,
 )
 
+# The site feed's key in the feed queue (no category slug is empty).
+SITE_FEED = ""
+
 
 class PostRows(ArticleRows):
     """Which article each site shows, and which of its feeds must be built again."""
 
     def record_post(
-        self, site_id: str, article_id: int, path: str, written: bool, now: datetime
-    ) -> None:
-        """Remember which file shows an article on a site; touch it only when it changed."""
+        self,
+        site_id: str,
+        stored: StoredArticle,
+        path: str,
+        slugs: Collection[str],
+        written: bool,
+        now: datetime,
+    ) -> bool:
+        """Remember which file shows an article on a site (and what it was rendered from),
+        put the post in its category feeds' index and queue the feeds it changes, in one
+        transaction: a kill either leaves the post waiting to be published, or recorded
+        with its feeds queued. True when feeds were queued.
+        """
         require_aware(now)
-        key = (posts.c.site_id == site_id) & (posts.c.article_id == article_id)
+        key = (posts.c.site_id == site_id) & (posts.c.article_id == stored.id)
         with self.engine.begin() as conn:
-            known = conn.execute(select(posts.c.path).where(key)).scalar()
+            known = conn.execute(select(posts.c.path, posts.c.article_changed).where(key)).first()
+            moved_file = known is None or known.path != path
+            stale = moved_file or known is None or known.article_changed != stored.changed
+            values: dict[str, object] = {"path": path, "article_changed": stored.changed}
+            if written or moved_file:
+                values["rendered"] = now
             if known is None:
-                row = {"site_id": site_id, "article_id": article_id, "path": path}
-                conn.execute(posts.insert().values(**row, rendered=now))
-            elif written or known != path:
-                conn.execute(posts.update().where(key).values(path=path, rendered=now))
+                update_or_insert(conn, posts, {"site_id": site_id, "article_id": stored.id}, values)
+            elif stale or written:
+                conn.execute(posts.update().where(key).values(**values))
+            moved = _replace_categories(conn, site_id, stored.id, stored.published, slugs)
+            if stale or written:
+                queue = {SITE_FEED, *slugs, *moved}
+            else:  # an unchanged post whose index rows were missing or stale
+                queue = {SITE_FEED, *moved} if moved else set()
+            _queue(conn, site_id, queue, now)
+        return bool(queue)
+
+    def pending_posts(self, site_id: str, source_id: str) -> list[StoredArticle]:
+        """The source's articles the site does not show yet, or shows as an older version:
+        stored by a run that was stopped, or whose write failed, before the post was
+        recorded. Posts recorded by an older sokbo (no `article_changed`) count as shown."""
+        on_site = (posts.c.site_id == site_id) & (posts.c.article_id == articles.c.id)
+        query = (
+            select(articles)
+            .select_from(articles.outerjoin(posts, on_site))
+            .where(articles.c.source_id == source_id)
+            .where(posts.c.article_id.is_(None) | (posts.c.article_changed < articles.c.changed))
+            .order_by(articles.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [stored_article(row._mapping, "unchanged") for row in conn.execute(query)]
 
     def site_articles(self, site_id: str, limit: int | None = None) -> list[StoredArticle]:
         """A site's published articles, newest first (ties broken by URL, for stability)."""
@@ -92,21 +131,8 @@ class PostRows(ArticleRows):
 
         `published` is the stored article's (fixed) publication time.
         """
-        require_aware(published)
-        key = (post_categories.c.site_id == site_id) & (post_categories.c.article_id == article_id)
         with self.engine.begin() as conn:
-            known = set(conn.execute(select(post_categories.c.slug).where(key)).scalars())
-            wanted = set(slugs)
-            if known - wanted:
-                conn.execute(
-                    post_categories.delete().where(key & post_categories.c.slug.in_(known - wanted))
-                )
-            if wanted - known:
-                row = {"site_id": site_id, "article_id": article_id, "published": published}
-                conn.execute(
-                    post_categories.insert(), [row | {"slug": s} for s in sorted(wanted - known)]
-                )
-        return known ^ wanted
+            return _replace_categories(conn, site_id, article_id, published, slugs)
 
     def sync_post_categories(
         self, site_id: str, rows: Iterable[tuple[int, datetime, Collection[str]]]
@@ -150,12 +176,9 @@ class PostRows(ArticleRows):
         return {slug for _article_id, slug in [*stale, *missing]}
 
     def queue_feeds(self, site_id: str, slugs: Collection[str], now: datetime) -> None:
-        """Note that these feeds of a site (slug '' for the site feed) need a rebuild."""
-        require_aware(now)
+        """Note that these feeds of a site (SITE_FEED for the site feed) need a rebuild."""
         with self.engine.begin() as conn:
-            for slug in sorted(set(slugs)):
-                key = {"site_id": site_id, "slug": slug}
-                update_or_insert(conn, feed_queue, key, {"queued": now})
+            _queue(conn, site_id, slugs, now)
 
     def queued_feeds(self, site_id: str) -> dict[str, datetime]:
         """The site's feeds waiting for a rebuild: slug -> when last queued."""
@@ -198,3 +221,26 @@ class PostRows(ArticleRows):
         )
         with self.engine.connect() as conn:
             return [(row.id, row.published, tuple(row.categories)) for row in conn.execute(query)]
+
+
+def _replace_categories(
+    conn: Connection, site_id: str, article_id: int, published: datetime, slugs: Collection[str]
+) -> set[str]:
+    require_aware(published)
+    key = (post_categories.c.site_id == site_id) & (post_categories.c.article_id == article_id)
+    known = set(conn.execute(select(post_categories.c.slug).where(key)).scalars())
+    wanted = set(slugs)
+    if known - wanted:
+        conn.execute(
+            post_categories.delete().where(key & post_categories.c.slug.in_(known - wanted))
+        )
+    if wanted - known:
+        row = {"site_id": site_id, "article_id": article_id, "published": published}
+        conn.execute(post_categories.insert(), [row | {"slug": s} for s in sorted(wanted - known)])
+    return known ^ wanted
+
+
+def _queue(conn: Connection, site_id: str, slugs: Collection[str], now: datetime) -> None:
+    require_aware(now)
+    for slug in sorted(set(slugs)):
+        update_or_insert(conn, feed_queue, {"site_id": site_id, "slug": slug}, {"queued": now})

@@ -80,6 +80,9 @@ posts = Table(
     Column("article_id", Integer, ForeignKey("articles.id"), primary_key=True),
     Column("path", Text, nullable=False),
     Column("rendered", UTCDateTime, nullable=False),
+    # The article's `changed` the post was rendered from: an article changed since (or
+    # with no post at all) is waiting to be published, whatever stopped its run.
+    Column("article_changed", UTCDateTime),
 )
 
 # Which category feeds of a site each post is in, by the category's slug (the name of the

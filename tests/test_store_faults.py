@@ -1,0 +1,154 @@
+"""A store that stops answering (locked by another process past the busy timeout, or a
+PostgreSQL server stopped mid-run) gives a clear error and a run that the next completes."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from sokbo.config import load_config
+from sokbo.crawls import Crawls
+from sokbo.runner import run_source
+from tests.bulk_site import article_paths, fetched_articles, write_bulk_site
+from tests.conftest import run_sokbo
+from tests.faults import (
+    SITES,
+    posts_by_source,
+    start_crawl,
+    write_fault_config,
+)
+from tests.fixture_server import serve_fixture
+from tests.pg_cluster import private_cluster
+
+COUNT = 60
+_LOCKER = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=60)
+db.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+sys.stdin.read()  # until the test closes our stdin
+"""
+
+
+@contextmanager
+def locked(database: Path) -> Iterator[None]:
+    """Another process holds the SQLite store's write lock for the length of the block."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _LOCKER, str(database)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdin is not None
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        yield
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+
+def lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.strip()]
+
+
+def complete(run: Path) -> bool:
+    every = Counter(dict.fromkeys(article_paths(COUNT), 1))
+    return all(posts_by_source(run, site) == every for site in SITES)
+
+
+def test_a_store_locked_before_the_crawl_is_one_line(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    root = write_bulk_site(tmp_path / "site", COUNT)
+    with serve_fixture(root) as server:
+        config = write_fault_config(run, server.base_url, extra='[store]\nbusy_timeout = "1s"\n')
+        assert run_sokbo("--config", str(config), "check", cwd=run).returncode == 0
+        first = run_sokbo("--config", str(config), "crawl", cwd=run)  # makes the store
+        assert first.returncode == 0, first.stderr
+        database = run / "data/sokbo.db"
+        write_bulk_site(root, COUNT)  # unchanged: the next run has no page to fetch
+
+        with locked(database):
+            blocked = run_sokbo("--config", str(config), "crawl", cwd=run)
+        assert blocked.returncode == 1
+        assert lines(blocked.stderr) == [
+            "store: database is locked (another process held it for longer than the busy timeout)"
+        ], blocked.stderr
+        assert blocked.stdout == ""
+
+
+def test_a_store_locked_mid_run_stops_the_crawl_and_the_next_run_completes_it(
+    tmp_path: Path,
+) -> None:
+    run = tmp_path / "run"
+    root = write_bulk_site(tmp_path / "site", COUNT)
+    with serve_fixture(root, delay=0.05) as server:
+        config = write_fault_config(run, server.base_url, extra='[store]\nbusy_timeout = "1s"\n')
+        crawl = start_crawl(config)
+        while len(fetched_articles(server)) < 10:
+            assert crawl.poll() is None, crawl.communicate()
+            time.sleep(0.01)
+        with locked(run / "data/sokbo.db"):
+            out, err = crawl.communicate(timeout=120)
+        assert crawl.returncode == 1, out + err
+        assert lines(err)[0] == (
+            "ERROR: store: cannot save articles, stopping: database is locked (another "
+            "process held it for longer than the busy timeout)"
+        ), err
+        assert "Traceback" not in err, err
+        assert "stopped early    bulk (store unavailable)" in out, out
+        assert not complete(run)
+
+        again = run_sokbo("--config", str(config), "crawl", cwd=run)
+        assert again.returncode == 0, again.stdout + again.stderr
+    assert complete(run)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_postgresql_server_stopped_mid_run(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    root = write_bulk_site(tmp_path / "site", COUNT)
+    with private_cluster() as cluster, serve_fixture(root, delay=0.05) as server:
+        extra = f'[store]\nurl = "{cluster.url}"\n'
+        config = write_fault_config(run, server.base_url, extra=extra)
+        crawl = start_crawl(config)
+        while len(fetched_articles(server)) < 10:
+            assert crawl.poll() is None, crawl.communicate()
+            time.sleep(0.01)
+        cluster.stop()
+        out, err = crawl.communicate(timeout=120)
+        assert crawl.returncode == 1, out + err
+        assert "Traceback" not in err, err
+        assert lines(err)[0].startswith("ERROR: store: cannot save articles, stopping: "), err
+        assert "stopped early    bulk (store unavailable)" in out, out
+
+        cluster.start()
+        again = run_sokbo("--config", str(config), "crawl", cwd=run)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert complete(run)
+
+
+@pytest.mark.postgres
+def test_a_scheduled_run_with_the_store_down_is_logged_not_raised(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="sokbo.runner")
+    root = write_bulk_site(tmp_path / "site", 3)
+    with private_cluster() as cluster, serve_fixture(root) as server:
+        config = write_fault_config(
+            tmp_path / "run", server.base_url, extra=f'[store]\nurl = "{cluster.url}"\n'
+        )
+        cluster.stop()
+        result = run_source(load_config(config), config, "bulk", Crawls())
+    assert result is not None and result.exit_status == 1
+    assert result.errors is not None and "store: connection failed" in result.errors
+    assert "bulk: run not recorded: store: connection failed" in caplog.text
