@@ -238,6 +238,8 @@ def _crawl(config: Config, path: Path, sources: Sequence[str], verbose: bool, ca
         settings.set("LOG_FORMAT", "%(levelname)s: %(message)s", priority="cmdline")
     if cache:
         settings.set("HTTPCACHE_ENABLED", True, priority="cmdline")
+    # A live line per source, on a terminal only (sokbo.progress).
+    settings.set("SOKBO_PROGRESS", sys.stdout.isatty(), priority="cmdline")
     process = CrawlerProcess(settings)
     crawlers: dict[str, Any] = {}
     for source_id in sources:

@@ -21,6 +21,11 @@ ITEM_PIPELINES = {
     "pipelines.feeds.FeedsPipeline": 500,
 }
 
+# A live line per source on the terminal (sokbo/progress.py): off unless asked for;
+# `sokbo crawl` asks when its stdout is a terminal.
+EXTENSIONS = {"sokbo.progress.CrawlProgress": 500}
+SOKBO_PROGRESS = False
+
 # Politeness (defaults; the config's [crawl] table sets them per deployment).
 ROBOTSTXT_OBEY = True
 AUTOTHROTTLE_ENABLED = True
