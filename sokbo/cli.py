@@ -329,23 +329,26 @@ def republish(config: Config) -> int:
 
 
 def show_status(config: Config, as_json: bool) -> int:
-    """Print the status table (or JSON); each alert is also logged at WARNING."""
+    """Print the status table (or JSON); each alert is also logged at WARNING. Creates
+    nothing: a store not made yet is said in a line (`no runs yet: ...`), exit 0."""
     import logging
     from datetime import UTC, datetime
 
-    from sokbo.status import alerts_of, collect_status, format_table, log_alerts, to_json
-    from sokbo.store import Store
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from sokbo.status import alerts_of, format_table, log_alerts, read_status, to_json
+    from sokbo.store import store_error
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    store = Store.open(config.store)
+    now = datetime.now(UTC)
     try:
-        now = datetime.now(UTC)
-        rows = collect_status(config, store, now)
-    finally:
-        store.close()
-    print(to_json(rows) if as_json else format_table(rows, now))
-    log_alerts(alerts_of(rows))
+        overview = read_status(config, now)
+    except SQLAlchemyError as exc:
+        print(f"store: {store_error(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    print(to_json(overview) if as_json else format_table(overview, now))
+    log_alerts(alerts_of(overview.sources))
     return EXIT_OK
 
 

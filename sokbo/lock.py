@@ -11,14 +11,15 @@ import logging
 import math
 import os
 import re
+import socket
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
@@ -296,3 +297,124 @@ def acquire_source_locks(
         SourceLocks(taken).release()
         raise
     return SourceLocks(taken)
+
+
+# -- who holds a lock now, asked without taking it (`sokbo status`) ---------------------
+
+# Linux lists the locks its processes hold here; elsewhere a file lock is taken for held
+# while the process it names is alive.
+_PROC_LOCKS = Path("/proc/locks")
+
+Key = TypeVar("Key", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class LiveHolder:
+    """A process that holds a lock now: its pid and since when, as the lock names them,
+    and the machine it runs on (None when the lock cannot tell)."""
+
+    pid: int | None
+    since: datetime | None
+    host: str | None
+
+
+def live_holders(locks: Mapping[Key, ProcessLock]) -> dict[Key, LiveHolder]:
+    """Who holds each of `locks` now; the free ones are left out.
+
+    Found without taking any lock, even for an instant: a crawl starting at that instant
+    would find its source busy and give up. A file lock is held when the kernel lists it
+    (Linux's /proc/locks), or elsewhere while the process its file names is alive; a file
+    that still names a killed crawl is no holder. An advisory lock is held when pg_locks
+    shows it granted (one query per database).
+    """
+    found: dict[Key, LiveHolder] = {}
+    flocked = _flocked() if any(isinstance(lock, FileLock) for lock in locks.values()) else None
+    advisory: dict[str, dict[Key, AdvisoryLock]] = {}
+    for key, lock in locks.items():
+        if isinstance(lock, FileLock):
+            holder = _file_holder(lock, flocked)
+            if holder is not None:
+                found[key] = holder
+        elif isinstance(lock, AdvisoryLock):
+            advisory.setdefault(lock.url, {})[key] = lock
+    for url, group in advisory.items():
+        found.update(_advisory_holders(url, group))
+    return found
+
+
+def _flocked() -> frozenset[tuple[int, int, int]] | None:
+    """(device major, minor, inode) of every file flock(2)ed on this machine; None where
+    the kernel does not say (no /proc/locks)."""
+    try:
+        listing = _PROC_LOCKS.read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    held = set()
+    for line in listing.splitlines():
+        # `1: FLOCK  ADVISORY  WRITE 4242 fe:00:2153857 0 EOF`; a process waiting for
+        # a lock has `->` before FLOCK, and holds nothing.
+        fields = line.split()
+        if len(fields) < 6 or fields[1] != "FLOCK":
+            continue
+        with contextlib.suppress(ValueError):
+            major, minor, inode = fields[5].split(":")
+            held.add((int(major, 16), int(minor, 16), int(inode)))
+    return frozenset(held)
+
+
+def _file_holder(
+    lock: FileLock, flocked: frozenset[tuple[int, int, int]] | None
+) -> LiveHolder | None:
+    named = lock.holder()  # None: never taken, or emptied when released
+    if named is None:
+        return None
+    if flocked is not None:
+        try:
+            info = lock.path.stat()
+        except OSError:
+            return None
+        if (os.major(info.st_dev), os.minor(info.st_dev), info.st_ino) not in flocked:
+            return None  # its holder was killed: the kernel freed the lock, the name stayed
+    elif named.pid is None or not _alive(named.pid):
+        return None
+    # A lock file is shared by the processes of one machine: this one.
+    return LiveHolder(named.pid, named.since, socket.gethostname())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive all the same
+        return True
+    return True
+
+
+def _advisory_holders(url: str, locks: Mapping[Key, AdvisoryLock]) -> dict[Key, LiveHolder]:
+    # A bigint key is shown in pg_locks as two 32-bit halves, objsubid 1.
+    query = text(
+        "SELECT l.classid::bigint AS high, l.objid::bigint AS low, a.application_name, "
+        "a.backend_start, coalesce(a.client_hostname, host(a.client_addr)) AS host "
+        "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            rows = {(row.high, row.low): row for row in conn.execute(query)}
+    finally:
+        engine.dispose()
+    found = {}
+    for key, lock in locks.items():
+        row = rows.get(((lock.key >> 32) & 0xFFFFFFFF, lock.key & 0xFFFFFFFF))
+        if row is None:
+            continue
+        match = _APP_NAME.match(row.application_name or "")
+        if match is None:  # not one of ours, or hidden from this role
+            found[key] = LiveHolder(None, row.backend_start, row.host)
+        else:
+            since = datetime.fromisoformat(match.group(2))
+            found[key] = LiveHolder(int(match.group(1)), since, row.host)
+    return found

@@ -1,11 +1,12 @@
-"""`sokbo status`: how each source is doing, read from the store and the scheduler's jobs."""
+"""`sokbo status`: how each source is doing, read from the store and the scheduler's jobs,
+and what is live now (a crawl, a scheduler), read from their locks. Creates nothing."""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,8 +14,9 @@ from sqlalchemy import func, select
 
 from sokbo.config import ADAPTIVE, Config
 from sokbo.health import DAY, FIELDS, HISTORY_DAYS, StoredMark, Tally, alerts, build_history
+from sokbo.lock import LiveHolder, ProcessLock, live_holders, scheduler_lock, source_lock
 from sokbo.outcome import crawl_counts, crawl_errors, crawl_exit_status
-from sokbo.store import Store, articles, runs
+from sokbo.store import Store, StoreMissing, articles, runs
 
 logger = logging.getLogger("sokbo.health")
 
@@ -36,6 +38,10 @@ class LastRun:
 
     @property
     def duration(self) -> timedelta:
+        """The crawl's own time, from its spider's start to its close (fetching, storing,
+        publishing, feeds), without the process's start-up: the scheduler's log gives it
+        as `crawl X s` beside the whole run's time. A crawl that died before recording
+        its run has the time until the scheduler recorded it."""
         return self.finished - self.started
 
     @property
@@ -61,8 +67,18 @@ class SourceStatus:
     new_last_24h: int  # articles first seen in the last 24 hours
     health: Tally  # what extraction found in the articles stored in the last 24 hours
     alerts: tuple[str, ...]
-    next_run: datetime | None  # None: no scheduled job (the scheduler never ran it)
+    next_run: datetime | None  # None: no scheduler runs, or it has no job for the source
     interval: timedelta | None  # the interval adaptive polling chose; None otherwise
+    crawling: LiveHolder | None = None  # the crawl of the source running now, if one is
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Everything `sokbo status` says: each source, and whether a scheduler runs."""
+
+    sources: list[SourceStatus]
+    scheduler: LiveHolder | None  # None: no scheduler runs on this store
+    store_missing: str | None = None  # why there is nothing to read yet (no store)
 
 
 @dataclass(frozen=True)
@@ -127,19 +143,50 @@ def read_history(
     return history.new_last_24h, history.last_24h, tuple(alerts(history))
 
 
-def collect_status(config: Config, store: Store, now: datetime | None = None) -> list[SourceStatus]:
-    """Every source of the config, in its order, never-run ones included."""
+def read_status(config: Config, now: datetime | None = None) -> Overview:
+    """The status, the store opened as it is and nothing created: a store not made yet
+    means that nothing has run."""
+    try:
+        store = Store(
+            config.store.url,
+            busy_timeout=config.store.busy_timeout.total_seconds(),
+            create=False,
+        )
+    except StoreMissing as exc:
+        return replace(collect_status(config, None, now), store_missing=str(exc))
+    try:
+        return collect_status(config, store, now)
+    finally:
+        store.close()
+
+
+def collect_status(config: Config, store: Store | None, now: datetime | None = None) -> Overview:
+    """Every source of the config, in its order, never-run ones included (all of them
+    when there is no store), and the crawls and the scheduler running now."""
     from sokbo import jobs
 
     now = now or datetime.now(UTC)
-    next_runs = jobs.next_runs(config)
+    # One question for all the locks (one query when they are PostgreSQL's); the key
+    # None is the scheduler's.
+    locks: dict[str | None, ProcessLock] = {None: scheduler_lock(config)}
+    locks.update((source.id, source_lock(config, source.id)) for source in config.source)
+    holders = live_holders(locks)
+    scheduler = holders.pop(None, None)
+    # A stopped scheduler leaves its next run times in the job store: they say nothing
+    # until one runs again.
+    next_runs = jobs.next_runs(config) if scheduler is not None else {}
     rows = []
     for source in config.source:
-        last = read_last_run(store, source.id)
-        new_last_24h, health, reasons = read_history(store, source.id, now, last)
-        interval = (
-            jobs.current_interval(config, store, source) if source.schedule == ADAPTIVE else None
-        )
+        # Without a store, nothing has run: every source as never run.
+        last: LastRun | None = None
+        reasons: tuple[str, ...] = ()
+        interval: timedelta | None = None
+        new_last_24h, health = 0, Tally()
+        if store is not None:
+            last = read_last_run(store, source.id)
+            new_last_24h, health, reasons = read_history(store, source.id, now, last)
+            if source.schedule == ADAPTIVE:
+                interval = jobs.current_interval(config, store, source)
         rows.append(
             SourceStatus(
                 source_id=source.id,
@@ -150,9 +197,10 @@ def collect_status(config: Config, store: Store, now: datetime | None = None) ->
                 alerts=reasons,
                 next_run=next_runs.get(source.id),
                 interval=interval,
+                crawling=holders.get(source.id),
             )
         )
-    return rows
+    return Overview(rows, scheduler)
 
 
 def check_health(
@@ -206,8 +254,13 @@ _HEADERS = (
 _RIGHT = frozenset({"NEW", "UPD", "DROP", "24H", "BODY", "DATE", "IMAGE"})
 
 
-def format_table(rows: Sequence[SourceStatus], now: datetime) -> str:
-    """An aligned plain-text table, alerts marked `!` and spelled out below it."""
+def format_table(overview: Overview, now: datetime) -> str:
+    """An aligned plain-text table; below it the scheduler and the crawls running now,
+    then the alerts (marked `!` in the table). Without a store, a line that says so."""
+    live = _live_lines(overview, now)
+    if overview.store_missing:
+        return "\n".join([f"no runs yet: {overview.store_missing}", *live])
+    rows = overview.sources
     cells = [_HEADERS, *(_cells(row, now) for row in rows)]
     widths = [max(len(line[i]) for line in cells) for i in range(len(_HEADERS))]
     lines = []
@@ -218,6 +271,7 @@ def format_table(rows: Sequence[SourceStatus], now: datetime) -> str:
         ]
         marker, *rest = padded
         lines.append(f"{marker} {'  '.join(rest)}".rstrip())
+    lines += ["", *live]
     flagged = alerts_of(rows)
     if flagged:
         lines += ["", "alerts:"]
@@ -247,9 +301,49 @@ def _cells(row: SourceStatus, now: datetime) -> tuple[str, ...]:
     return (marker, row.source_id, *done, str(row.new_last_24h), *shares, upcoming, schedule)
 
 
-def to_json(rows: Sequence[SourceStatus]) -> str:
-    """The same figures for machines: stable keys, UTC ISO 8601 times, seconds."""
-    return json.dumps({"sources": [_json_row(row) for row in rows]}, indent=2)
+def _live_lines(overview: Overview, now: datetime) -> list[str]:
+    """`scheduler: running on host-a (pid 4100, since 11:00:00 UTC)`, then a line per
+    crawl running now."""
+    scheduler = overview.scheduler
+    if scheduler is None:
+        lines = ["scheduler: not running: no source runs until `sokbo schedule` starts"]
+    else:
+        lines = [f"scheduler: running{_where(scheduler, now)}"]
+    for row in overview.sources:
+        if row.crawling is not None:
+            took = "" if row.crawling.since is None else f" for {_span(now - row.crawling.since)}"
+            lines.append(f"crawling now: {row.source_id}{took}{_where(row.crawling, now)}")
+    return lines
+
+
+def _where(holder: LiveHolder, now: datetime) -> str:
+    """` on host-a (pid 4242, since 12:00:01 UTC)`; the date too when it is not today."""
+    place = f" on {holder.host}" if holder.host else ""
+    facts = [f"pid {holder.pid}" if holder.pid else "pid unknown"]
+    if holder.since is not None:
+        since = holder.since.astimezone(UTC)
+        shown = "%H:%M:%S" if since.date() == now.astimezone(UTC).date() else "%Y-%m-%d %H:%M:%S"
+        facts.append(f"since {since.strftime(shown)} UTC")
+    return f"{place} ({', '.join(facts)})"
+
+
+def to_json(overview: Overview) -> str:
+    """The same facts for machines: stable keys, UTC ISO 8601 times, seconds."""
+    return json.dumps(
+        {
+            "store_exists": overview.store_missing is None,
+            "scheduler": {"running": overview.scheduler is not None}
+            | _json_holder(overview.scheduler),
+            "sources": [_json_row(row) for row in overview.sources],
+        },
+        indent=2,
+    )
+
+
+def _json_holder(holder: LiveHolder | None) -> dict[str, Any]:
+    if holder is None:
+        return {"pid": None, "host": None, "since": None}
+    return {"pid": holder.pid, "host": holder.host, "since": _iso(holder.since)}
 
 
 def _json_row(row: SourceStatus) -> dict[str, Any]:
@@ -258,6 +352,7 @@ def _json_row(row: SourceStatus) -> dict[str, Any]:
         "source": row.source_id,
         "schedule": row.schedule,
         "interval_seconds": None if row.interval is None else row.interval.total_seconds(),
+        "crawling": None if row.crawling is None else _json_holder(row.crawling),
         "next_run": _iso(row.next_run),
         "last_run": None
         if run is None

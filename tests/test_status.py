@@ -14,10 +14,12 @@ import pytest
 
 from sokbo.config import Config
 from sokbo.health import Tally
+from sokbo.lock import LiveHolder
 from sokbo.models import Article
 from sokbo.status import (
     Alert,
     LastRun,
+    Overview,
     SourceStatus,
     check_health,
     collect_status,
@@ -246,7 +248,8 @@ def test_every_configured_source_is_listed_with_the_adaptive_interval(
     for minutes in range(180, 0, -10):
         add_articles(store, "busy", now - timedelta(minutes=minutes), 1, GOOD)
     chosen = config("steady", "never", adaptive="busy", state_dir=tmp_path)
-    steady, never, busy = collect_status(chosen, store, now)
+    overview = collect_status(chosen, store, now)
+    steady, never, busy = overview.sources
     assert steady.source_id == "steady" and steady.schedule == "every 15m"
     assert steady.last_run is not None and steady.last_run.new == 4
     assert (steady.new_last_24h, steady.health, steady.alerts) == (4, Tally(4, 4, 4, 4), ())
@@ -257,12 +260,19 @@ def test_every_configured_source_is_listed_with_the_adaptive_interval(
     assert busy.interval < chosen.get_source("busy").max_interval
     # No scheduler has run with this config: no job store, so no next run yet.
     assert [row.next_run for row in (steady, never, busy)] == [None, None, None]
+    # Nothing runs now: no scheduler, no crawl (their locks are free).
+    assert overview.scheduler is None and not overview.store_missing
+    assert [row.crawling for row in overview.sources] == [None, None, None]
 
 
 # -- presenting -------------------------------------------------------------------------
 
 
-def status_rows() -> list[SourceStatus]:
+SCHEDULER = LiveHolder(4100, NOW - timedelta(days=2, hours=3), "news-1")
+CRAWLING = LiveHolder(4242, NOW - timedelta(seconds=40), "news-2")
+
+
+def status_overview() -> Overview:
     ok = LastRun(
         NOW - timedelta(minutes=4, seconds=12),
         NOW - timedelta(minutes=4),
@@ -283,7 +293,7 @@ def status_rows() -> list[SourceStatus]:
         updated=3,
         dropped=12,
     )
-    return [
+    rows = [
         SourceStatus(
             "yonhap",
             "every 15m",
@@ -293,6 +303,7 @@ def status_rows() -> list[SourceStatus]:
             (),
             NOW + timedelta(minutes=11),
             None,
+            crawling=CRAWLING,
         ),
         SourceStatus(
             "guardian",
@@ -306,10 +317,11 @@ def status_rows() -> list[SourceStatus]:
         ),
         SourceStatus("newblog", "*/10 * * * *", None, 0, Tally(), (), None, None),
     ]
+    return Overview(rows, SCHEDULER)
 
 
 def test_the_table_aligns_and_marks_alerts() -> None:
-    assert format_table(status_rows(), NOW) == (
+    assert format_table(status_overview(), NOW) == (
         "  SOURCE    LAST RUN  TOOK   RESULT               NEW  UPD  DROP  24H  BODY  DATE"
         "  IMAGE  NEXT RUN  SCHEDULE\n"
         "  yonhap    4m ago    12.0s  ok                     9    1     0  212  100%  100%"
@@ -319,13 +331,24 @@ def test_the_table_aligns_and_marks_alerts() -> None:
         "  newblog   never     -      -                      -    -     -    0     -     -"
         "      -  -         */10 * * * *\n"
         "\n"
+        "scheduler: running on news-1 (pid 4100, since 2024-06-29 09:00:00 UTC)\n"
+        "crawling now: yonhap for 40s on news-2 (pid 4242, since 11:59:20 UTC)\n"
+        "\n"
         "alerts:\n"
         "  ! guardian: body found in 0% of the 3 articles of the last 24 h (usually 98%)"
     )
 
 
 def test_the_json_has_stable_keys_utc_times_and_seconds() -> None:
-    data = json.loads(to_json(status_rows()))
+    data = json.loads(to_json(status_overview()))
+    assert list(data) == ["store_exists", "scheduler", "sources"]
+    assert data["store_exists"] is True
+    assert data["scheduler"] == {
+        "running": True,
+        "pid": 4100,
+        "host": "news-1",
+        "since": "2024-06-29T09:00:00Z",
+    }
     yonhap, guardian, newblog = data["sources"]
     assert (
         list(yonhap)
@@ -334,6 +357,7 @@ def test_the_json_has_stable_keys_utc_times_and_seconds() -> None:
             "source",
             "schedule",
             "interval_seconds",
+            "crawling",
             "next_run",
             "last_run",
             "new_last_24h",
@@ -342,6 +366,8 @@ def test_the_json_has_stable_keys_utc_times_and_seconds() -> None:
         ]
     )
     assert yonhap["next_run"] == "2024-07-01T12:11:00Z"
+    assert yonhap["crawling"] == {"pid": 4242, "host": "news-2", "since": "2024-07-01T11:59:20Z"}
+    assert newblog["crawling"] is None
     assert yonhap["last_run"] == {
         "started": "2024-07-01T11:55:48Z",
         "finished": "2024-07-01T11:56:00Z",

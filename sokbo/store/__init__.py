@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, event, func, inspect, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from sokbo.config import StoreConfig
@@ -35,6 +35,7 @@ __all__ = [
     "SITE_FEED",
     "DocumentState",
     "Store",
+    "StoreMissing",
     "UTCDateTime",
     "article_values",
     "articles",
@@ -77,18 +78,34 @@ def store_error(exc: SQLAlchemyError) -> str:
     return text
 
 
-class Store(PostRows, FetchRows):
-    """The store: open (creating or updating the schema), use, close."""
+class StoreMissing(Exception):
+    """`Store(url, create=False)` of a store that was never made: nothing has run yet."""
 
-    def __init__(self, url: str, *, busy_timeout: float = 30.0) -> None:
+
+class Store(PostRows, FetchRows):
+    """The store: open (creating or updating the schema), use, close.
+
+    `create=False` opens an existing store only, creating nothing (no folder, file or
+    table), and raises StoreMissing when there is none: for readers such as `sokbo status`.
+    """
+
+    def __init__(self, url: str, *, busy_timeout: float = 30.0, create: bool = True) -> None:
         if url.startswith("sqlite:///"):
             path = url.removeprefix("sqlite:///")
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                if not create and not Path(path).is_file():
+                    raise StoreMissing(f"the store {path} does not exist")
+                if create:
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout))
-        self._create_schema()
+        if create:
+            self._create_schema()
+        elif not inspect(self.engine).has_table(runs.name):
+            self.engine.dispose()
+            where = self.engine.url.render_as_string(hide_password=True)
+            raise StoreMissing(f"the store {where} has no tables yet")
 
     def _create_schema(self) -> None:
         """Create missing tables, one process at a time.
