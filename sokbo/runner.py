@@ -39,10 +39,14 @@ class RunResult:
 
     source_id: str
     exit_status: int
-    seconds: float
+    seconds: float  # the whole run: the process from its start to its exit
     counts: dict[str, int]
     errors: str | None
     skipped: bool = False
+    # The crawl's own time as its run record has it (from its spider's start to its
+    # close, without the process's start-up): what `sokbo status` shows as TOOK. None
+    # when the crawl recorded no run.
+    crawl_seconds: float | None = None
 
 
 def crawl_command(config_path: Path, source_id: str) -> list[str]:
@@ -105,20 +109,23 @@ def _run(
         return RunResult(source.id, status, seconds, {}, None, skipped=True)
     stats: dict[str, Any] = {}
     errors: str | None = _exit_summary(status, why, tail)
+    crawl_seconds: float | None = None
     try:
         store = Store.open(config.store)
     except SQLAlchemyError as exc:  # the crawl said so too; the next run records its own
         logger.error("%s: run not recorded: store: %s", source.id, store_error(exc))
     else:
         try:
-            stats, errors = _record(store, source.id, started, status, why, tail)
+            stats, errors, crawl_seconds = _record(store, source.id, started, status, why, tail)
             _rebuild_queued_feeds(store, config, source.id)
             _check_health(store, config, source.id)
         except SQLAlchemyError as exc:
             logger.error("%s: run not recorded: store: %s", source.id, store_error(exc))
         finally:
             store.close()
-    result = RunResult(source.id, status, seconds, crawl_counts(stats), errors)
+    result = RunResult(
+        source.id, status, seconds, crawl_counts(stats), errors, crawl_seconds=crawl_seconds
+    )
     _log_end(result)
     return result
 
@@ -168,11 +175,12 @@ def _record(
     status: int,
     why: str | None,
     tail: deque[str],
-) -> tuple[dict[str, Any], str | None]:
+) -> tuple[dict[str, Any], str | None, float | None]:
     """Complete the run's row: the spider records one when it closes; a crawl that
-    died before (killed, crashed, a bad config) gets one from here. (stats, errors)."""
+    died before (killed, crashed, a bad config) gets one from here. (stats, errors, the
+    crawl's own seconds as its row has them, None when it recorded none)."""
     query = (
-        select(runs.c.id, runs.c.stats, runs.c.errors)
+        select(runs.c.id, runs.c.stats, runs.c.errors, runs.c.started, runs.c.finished)
         .where((runs.c.source_id == source_id) & (runs.c.started >= started))
         .order_by(runs.c.id.desc())
         .limit(1)
@@ -184,7 +192,7 @@ def _record(
             conn.execute(
                 runs.update().where(runs.c.id == row.id).values(exit_status=status, errors=errors)
             )
-            return dict(row.stats), errors
+            return dict(row.stats), errors, (row.finished - row.started).total_seconds()
     errors = _exit_summary(status, why, tail)
     if why:
         reason = "timeout" if why.startswith("timed out") else "shutdown"
@@ -193,7 +201,7 @@ def _record(
     store.record_run(
         source_id, started, datetime.now(UTC), reason, {}, exit_status=status, errors=errors
     )
-    return {}, errors
+    return {}, errors, None
 
 
 def _exit_summary(status: int, why: str | None, tail: deque[str]) -> str:
@@ -236,9 +244,13 @@ def _check_health(store: Store, config: Config, source_id: str) -> None:
 
 
 def _log_end(result: RunResult) -> None:
+    """`yonhap: run ended in 2.8 s (crawl 0.5 s, exit 0): ...`: the whole run's time, then
+    the crawl's own, which `sokbo status` shows (the rest: the process starting, ending)."""
     counts = result.counts
+    crawl = "" if result.crawl_seconds is None else f"crawl {result.crawl_seconds:.1f} s, "
     line = (
-        f"{result.source_id}: run ended in {result.seconds:.1f} s (exit {result.exit_status}): "
+        f"{result.source_id}: run ended in {result.seconds:.1f} s "
+        f"({crawl}exit {result.exit_status}): "
         f"{counts.get('pages', 0)} pages, {counts.get('new', 0)} new, "
         f"{counts.get('updated', 0)} updated, {counts.get('unchanged', 0)} unchanged, "
         f"{counts.get('dropped', 0)} dropped; errors: {result.errors or 'none'}"

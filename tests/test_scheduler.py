@@ -92,8 +92,8 @@ def test_runs_happen_and_are_recorded(scheduled: Observed) -> None:
         # One line when a run starts and one when it ends, with its figures.
         starts = re.findall(rf"{source_id}: run started \(pid \d+\)", scheduled.log)
         ends = re.findall(
-            rf"{source_id}: run ended in [\d.]+ s \(exit 0\): (\d+) pages, (\d+) new, "
-            r"(\d+) updated, (\d+) unchanged, (\d+) dropped; errors: none",
+            rf"{source_id}: run ended in [\d.]+ s \(crawl [\d.]+ s, exit 0\): (\d+) pages, "
+            r"(\d+) new, (\d+) updated, (\d+) unchanged, (\d+) dropped; errors: none",
             scheduled.log,
         )
         assert len(starts) == len(ends) == len(rows)

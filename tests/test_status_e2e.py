@@ -16,6 +16,7 @@ from sokbo.config import load_config
 from sokbo.jobs import job_id
 from sokbo.models import Article
 from sokbo.store import Store
+from tests import scheduling
 from tests.conftest import run_sokbo
 from tests.fixture_server import serve_fixture
 from tests.test_sources_e2e import SITES, write_config
@@ -101,9 +102,9 @@ def test_status_flags_a_source_whose_layout_changed(tmp_path: Path) -> None:
             "articles         3 new" in first.stdout and "articles         3 new" in second.stdout
         )
 
-    next_run = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1, seconds=30)
     # A next run in the job store, as a scheduler leaves it when it stops: with no
     # scheduler running it says nothing, and is not shown.
+    next_run = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1, seconds=30)
     schedule_next_run(config.jobstore_url, "src", next_run)
 
     table = run_sokbo("--config", str(path), "status", cwd=run)
@@ -165,3 +166,29 @@ def test_status_flags_a_source_whose_layout_changed(tmp_path: Path) -> None:
     assert last["started"].endswith("Z") and last["finished"].endswith("Z")
     assert by_id["quiet"]["last_run"] is None and by_id["quiet"]["alerts"] == []
     assert f"WARNING sokbo.health: source 'src': {reason}" in machine.stderr.splitlines()
+
+
+def test_the_scheduler_log_and_status_give_the_same_crawl_time(tmp_path: Path) -> None:
+    """The log's `run ended in X s (crawl Y s, ...)`: X is the whole run, the process's
+    start-up included; Y is the figure `sokbo status` shows as TOOK."""
+    with serve_fixture(SITES / "rdf-feed") as site:
+        source = f'kind = "feed"\nstart_urls = ["{site.base_url}/index.rdf"]\n'
+        config = scheduling.write_config(
+            tmp_path, {"src": source + 'schedule = "every 1s"\njitter = "0s"'}
+        )
+        with scheduling.Scheduled(config) as scheduler:
+            scheduler.wait_for(r"src: run ended in ")
+            assert scheduler.stop() == 0
+            log = scheduler.log()
+    ends = re.findall(r"src: run ended in ([\d.]+) s \(crawl ([\d.]+) s, exit 0\)", log)
+    assert ends, log
+    run, crawl = ends[-1]  # the last run: the one `sokbo status` shows
+    assert float(run) > float(crawl) > 0
+
+    table = run_sokbo("--config", str(config), "status", cwd=tmp_path)
+    assert table.returncode == 0, table.stdout + table.stderr
+    row = next(line.split() for line in table.stdout.splitlines() if line.split()[:1] == ["src"])
+    assert row[3] == f"{crawl}s", table.stdout  # TOOK, below a minute
+    machine = run_sokbo("--config", str(config), "status", "--json", cwd=tmp_path)
+    (data,) = json.loads(machine.stdout)["sources"]
+    assert f"{data['last_run']['duration_seconds']:.1f}" == crawl
