@@ -66,7 +66,7 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
     for parent, _dirs, files in os.walk(folder):
         for name in files:
             match = _TEMPORARY.match(name)
-            if match is None or _alive(int(match.group(1))):
+            if match is None or pid_alive(int(match.group(1))):
                 continue
             path = Path(parent) / name
             with contextlib.suppress(FileNotFoundError):
@@ -76,7 +76,8 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
     return removed
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this machine with this pid runs (another user's included)."""
     if pid == os.getpid():
         return True
     try:

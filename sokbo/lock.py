@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from sokbo.config import Config
+from sokbo.files import pid_alive
 
 logger = logging.getLogger(__name__)
 
@@ -375,20 +376,10 @@ def _file_holder(
             return None
         if (os.major(info.st_dev), os.minor(info.st_dev), info.st_ino) not in flocked:
             return None  # its holder was killed: the kernel freed the lock, the name stayed
-    elif named.pid is None or not _alive(named.pid):
+    elif named.pid is None or not pid_alive(named.pid):
         return None
     # A lock file is shared by the processes of one machine: this one.
     return LiveHolder(named.pid, named.since, socket.gethostname())
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: alive all the same
-        return True
-    return True
 
 
 def _advisory_holders(url: str, locks: Mapping[Key, AdvisoryLock]) -> dict[Key, LiveHolder]:

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from sokbo.outcome import crawl_counts
 from tests.conftest import run_sokbo
+from tests.faults import start_crawl
 from tests.fixture_server import FixtureServer, serve_fixture
 from tests.scheduling import run_rows
 from tests.test_sources_e2e import SITES, expected, write_config
@@ -70,13 +69,7 @@ def test_a_stopped_run_counts_only_what_arrived(tmp_path: Path) -> None:
     # Slow answers, so that the stop lands while article pages are still queued.
     with serve_fixture(SITES / "wordpress-listing", delay=0.4) as server:
         config = write_config(tmp_path, server.base_url, LISTING)
-        crawl = subprocess.Popen(
-            [sys.executable, "-m", "sokbo", "--config", str(config), "crawl"],
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        crawl = start_crawl(config)
         deadline = time.monotonic() + 60
         while len(answered(server, articles)) < 2:
             assert time.monotonic() < deadline, "the crawl never got going"

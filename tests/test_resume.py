@@ -4,13 +4,12 @@ article fetched and published exactly once."""
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 from tests.conftest import run_sokbo
+from tests.faults import start_crawl
 from tests.fixture_server import serve_fixture
 from tests.test_sources_e2e import SITES, expected, posts, write_config
 
@@ -25,13 +24,7 @@ def test_sigint_then_resume_fetches_every_article_once(tmp_path: Path) -> None:
     # Slow answers, so that the interruption lands in the middle of the crawl.
     with serve_fixture(SITES / "wordpress-listing", delay=0.4) as server:
         config = write_config(tmp_path, server.base_url, LISTING)
-        crawl = subprocess.Popen(
-            [sys.executable, "-m", "sokbo", "--config", str(config), "crawl"],
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        crawl = start_crawl(config)
         deadline = time.monotonic() + 60
         while sum(path in articles for path in server.paths()) < 3:
             assert time.monotonic() < deadline, "the crawl never got going"
