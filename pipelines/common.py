@@ -10,12 +10,10 @@ from typing import NoReturn, Self
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
-from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.exc import SQLAlchemyError
 
 from sokbo.models import Article, Page
-from sokbo.outcome import FAILED_STORE, STORE_UNAVAILABLE
-from sokbo.store import store_error
+from sokbo.unavailable import stop_for_store
 from spiders.base import SourceSpider
 
 logger = logging.getLogger(__name__)
@@ -60,21 +58,15 @@ class SokboPipeline:
                 self.store_failed(exc, url)
         raise DropItem(f"{reason}: {url}")
 
-    def failed(self, counter: str, line: str, once: str | None = None) -> None:
-        """Count a failure and log it at ERROR: once per distinct line (or per `once` key),
-        so a full disk is one line, not one per post (the summary gives the count)."""
+    def failed(self, counter: str, line: str) -> None:
+        """Count a failure and log it at ERROR: once per distinct line, so a full disk is
+        one line, not one per post (the summary gives the count)."""
         self.stats.inc_value(counter)
-        key = once or line
-        if key not in self._reported:
-            self._reported.add(key)
+        if line not in self._reported:
+            self._reported.add(line)
             logger.error("%s", line)
 
     def store_failed(self, exc: SQLAlchemyError, url: str) -> NoReturn:
-        """The store refused a write: nothing more can be kept this run, so the crawl
-        stops (the next run fetches again what this one could not store)."""
-        line = f"store: cannot save articles, stopping: {store_error(exc)}"
-        self.failed(FAILED_STORE, line, once="store")
-        engine = self.crawler.engine
-        if engine is not None and engine.spider is not None:
-            deferred_from_coro(engine.close_spider_async(reason=STORE_UNAVAILABLE))
+        """The store refused a write: the crawl stops (sokbo.unavailable)."""
+        stop_for_store(self.crawler, exc, "save articles")
         raise DropItem(f"not stored: {url}", log_level="DEBUG")

@@ -1,16 +1,20 @@
-"""Back off from a site that says it is overloaded (429/503), honouring Retry-After."""
+"""Back off from a site that says it is overloaded (429/503), honouring Retry-After; stop
+a crawl whose store stops answering while a spider reads it."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Self
+from typing import Any, Self
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from sokbo.httpdates import parse_http_date
+from sokbo.unavailable import stop_for_store
 
 BACKOFF_STATUSES = (429, 503)
 logger = logging.getLogger(__name__)
@@ -65,3 +69,23 @@ class BackoffMiddleware:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("sokbo/backoff")
         return response
+
+
+class StoreFailureMiddleware:
+    """A spider callback that cannot read the store (what was fetched before, a feed's
+    validators) ends the crawl with one line, not a traceback per response."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_spider_exception(
+        self, response: Response, exception: Exception
+    ) -> Iterable[Any] | None:
+        if not isinstance(exception, SQLAlchemyError):
+            return None
+        stop_for_store(self.crawler, exception, f"read what {response.url} needs")
+        return ()

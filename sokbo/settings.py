@@ -44,6 +44,8 @@ DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 # Above RetryMiddleware (550), so it sees a 429/503 before the retry is scheduled.
+# Nearest the spider (above Scrapy's own, 50-900), so it sees a callback's exception first.
+SPIDER_MIDDLEWARES = {"sokbo.middlewares.StoreFailureMiddleware": 950}
 DOWNLOADER_MIDDLEWARES = {
     # Just after Scrapy's RobotsTxtMiddleware (100): see sokbo/robots.py.
     "sokbo.robots.RobotsTxtReuseMiddleware": 110,

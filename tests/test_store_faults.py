@@ -152,3 +152,32 @@ def test_a_scheduled_run_with_the_store_down_is_logged_not_raised(
     assert result is not None and result.exit_status == 1
     assert result.errors is not None and "store: connection failed" in result.errors
     assert "bulk: run not recorded: store: connection failed" in caplog.text
+
+
+@pytest.mark.postgres
+def test_a_store_gone_while_the_spider_reads_it_is_one_line(tmp_path: Path) -> None:
+    """The server goes while the feed is on its way: the spider's own reading of the
+    store (what was fetched before) fails in its callback, not in a pipeline."""
+    run = tmp_path / "run"
+    root = write_bulk_site(tmp_path / "site", COUNT)
+    (root / "_site.toml").write_text('[paths."/rss.xml"]\ndelay = 2\n', encoding="utf-8")
+    with private_cluster() as cluster, serve_fixture(root) as server:
+        config = write_fault_config(run, server.base_url, extra=f'[store]\nurl = "{cluster.url}"\n')
+        crawl = start_crawl(config)
+        while "/rss.xml" not in server.paths():
+            assert crawl.poll() is None, crawl.communicate()
+            time.sleep(0.01)
+        cluster.stop()
+        out, err = crawl.communicate(timeout=120)
+        assert crawl.returncode == 1, out + err
+        assert "Traceback" not in err, err
+        first = lines(err)[0]
+        assert first.startswith(f"ERROR: store: cannot read what {server.base_url}/rss.xml "), err
+        assert "stopped early    bulk (store unavailable)" in out, out
+
+        cluster.start()
+        (root / "_site.toml").unlink()
+        server.reload()
+        again = run_sokbo("--config", str(config), "crawl", cwd=run)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert complete(run)
