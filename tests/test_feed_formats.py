@@ -95,7 +95,7 @@ def test_the_page_url_falls_back_to_external_url_then_to_a_url_id() -> None:
     assert problems == [
         "entry 3 ('opaque id') has no link",
         "entry 4 ('relative id') has no link",
-        "entry 5 ('script') has no link",
+        "entry 5 ('script'): link javascript:alert(1) is not an http(s) URL",
         "entry 7 ('untitled') has no link",
         "entry 8 ('untitled') has no link",
     ]

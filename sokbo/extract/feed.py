@@ -106,7 +106,11 @@ def _parse_json_feed(body: bytes, url: str) -> tuple[list[FeedItem], list[Skippe
         raise FeedError(f"not an RSS or Atom feed, nor a JSON Feed: {exc}") from exc
     items = [FeedItem(entry.url, entry.hint) for entry in entries if entry.url is not None]
     problems = [
-        _no_link(index, entry.hint.title) for index, entry in enumerate(entries) if not entry.url
+        _no_link(index, entry.hint.title)
+        if entry.link is None
+        else _not_http(index, entry.hint.title, entry.link)
+        for index, entry in enumerate(entries)
+        if not entry.url
     ]
     return items, problems
 

@@ -28,6 +28,7 @@ class JsonFeedError(ValueError):
 class JsonFeedEntry:
     url: str | None  # absolute http(s), or None when the item names no page
     hint: FeedHint
+    link: str | None = None  # the item's `url` as the feed wrote it (to say why it is none)
 
 
 def looks_like_json(body: bytes) -> bool:
@@ -67,7 +68,7 @@ def _text_to_html(text: str) -> str:
 
 def _entry(item: Any, feed_url: str) -> JsonFeedEntry:
     if not isinstance(item, dict):
-        return JsonFeedEntry(None, FeedHint())
+        return JsonFeedEntry(None, FeedHint(), None)
     # An id stands in for the page only when it is itself an absolute URL: ids are
     # opaque and a relative one would resolve to a wrong page.
     url = (
@@ -88,7 +89,7 @@ def _entry(item: Any, feed_url: str) -> JsonFeedEntry:
         categories=tuple(tag.strip() for tag in tags if isinstance(tag, str) and tag.strip()),
         content_html=content_html,
     )
-    return JsonFeedEntry(url, hint)
+    return JsonFeedEntry(url, hint, _string(item.get("url")))
 
 
 def read_json_feed(body: bytes, feed_url: str) -> list[JsonFeedEntry]:
