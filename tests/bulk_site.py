@@ -45,16 +45,28 @@ def article_title(number: int) -> str:
     return f"속보 {number}호: 도심 발표 소식"
 
 
+# Article n was published this many minutes less n before the server's "now": a higher
+# number is newer, and an article keeps its date when the site grows.
+_OLDEST = 10_000
+
+
 def _published(number: int) -> str:
-    # Minutes before the server's "now", so every article is recent and their order fixed.
-    return f"__NOW-{number + 1}m__"
+    return f"__NOW-{_OLDEST - number}m__"
+
+
+def newest(count: int, limit: int) -> list[int]:
+    """The numbers of the `limit` newest of `count` articles, newest first."""
+    return list(range(count - 1, max(count - 1 - limit, -1), -1))
 
 
 def write_bulk_site(root: Path, count: int) -> Path:
-    """Write `count` articles and their feed under `root`; returns `root`."""
+    """Write `count` articles and their feed (newest first) under `root`; returns `root`.
+    Writing it again with a larger count adds newer articles and leaves the rest as they
+    were, as a news site grows."""
+    assert count <= _OLDEST
     (root / "news").mkdir(parents=True, exist_ok=True)
     items = []
-    for number in range(count):
+    for number in newest(count, count):
         title = article_title(number)
         page = _PAGE.format(title=title, number=number, published=_published(number))
         (root / "news" / f"{number}.html").write_text(page, encoding="utf-8")
@@ -62,7 +74,7 @@ def write_bulk_site(root: Path, count: int) -> Path:
             f"<item><title>{escape(title)}</title>"
             f"<link>__BASE__{article_path(number)}</link>"
             f"<guid>__BASE__{article_path(number)}</guid>"
-            f"<pubDate>__RFC822_NOW-{number + 1}m__</pubDate>"
+            f"<pubDate>__RFC822_NOW-{_OLDEST - number}m__</pubDate>"
             f"<description>{number}번째 소식입니다.</description></item>"
         )
     feed = (

@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.bulk_site import article_paths, article_title, fetched_articles, write_bulk_site
+from tests.bulk_site import (
+    article_paths,
+    article_title,
+    fetched_articles,
+    newest,
+    write_bulk_site,
+)
 from tests.conftest import run_sokbo
 from tests.faults import (
     SITES,
@@ -61,19 +67,27 @@ KILLS = 20
 @pytest.mark.slow
 @pytest.mark.parametrize("resume", [True, False], ids=["resume", "no-resume"])
 def test_twenty_kills_at_random_moments_lose_nothing(tmp_path: Path, resume: bool) -> None:
-    """Each crawl is killed at a random moment (starting up, fetching, publishing, building
-    feeds, closing); after the last kill one more run must leave every article with exactly
-    one post per site, whole files only, feeds listing the newest entries, a sound store."""
-    count = 300
+    """The site grows by ten articles before each crawl, and each crawl is killed at a
+    random moment: mostly after a random number of its pages have arrived (fetching,
+    extracting, storing, publishing), else at a random time (starting up, building feeds,
+    closing). After the last kill one more run must leave every article with exactly one
+    post per site, whole files only, feeds listing the newest entries, a sound store."""
+    count = 200
     root = write_bulk_site(tmp_path / "site", count)
-    articles = article_paths(count)
     rng = random.Random(20261204 + resume)
     with serve_fixture(root, delay=0.005) as server:
         config = write_fault_config(tmp_path / "run", server.base_url, resume=resume)
         for _kill in range(KILLS):
+            count += 10
+            write_bulk_site(root, count)
+            before = len(fetched_articles(server))
             crawl = start_crawl(config)
-            moment = time.monotonic() + rng.uniform(0.5, 4.0)
-            kill_when(crawl, lambda moment=moment: time.monotonic() >= moment)  # type: ignore[misc]
+            if rng.random() < 0.7:
+                pages = before + rng.randint(1, 40)
+                kill_when(crawl, lambda pages=pages: len(fetched_articles(server)) >= pages)  # type: ignore[misc]
+            else:
+                moment = time.monotonic() + rng.uniform(0.2, 3.0)
+                kill_when(crawl, lambda moment=moment: time.monotonic() >= moment)  # type: ignore[misc]
             for site in SITES:  # after every kill: whole files only, none twice
                 assert posts_parse(config.parent, site)
                 assert max(posts_by_source(config.parent, site).values(), default=1) == 1
@@ -83,11 +97,12 @@ def test_twenty_kills_at_random_moments_lose_nothing(tmp_path: Path, resume: boo
         assert again.returncode == 0, again.stdout + again.stderr
         assert "nothing new" in again.stdout, again.stdout
 
-    newest = [article_title(number) for number in range(20)]
+    want = Counter(dict.fromkeys(article_paths(count), 1))
+    titles_wanted = [article_title(number) for number in newest(count, 20)]
     for site in SITES:
-        assert posts_by_source(config.parent, site) == Counter(dict.fromkeys(articles, 1))
+        assert posts_by_source(config.parent, site) == want
         assert posts_parse(config.parent, site)
         titles = feed_titles(config.parent, site)
-        assert titles == dict.fromkeys(titles, newest), titles
+        assert titles == dict.fromkeys(titles, titles_wanted), titles
     assert temporary_files(config.parent) == []
     assert store_integrity(config.parent) == "ok"
