@@ -13,6 +13,7 @@ from scrapy.statscollectors import StatsCollector
 from sqlalchemy.exc import SQLAlchemyError
 
 from sokbo.models import Article, Page
+from sokbo.outcome import FAILED_STORE
 from sokbo.unavailable import stop_for_store
 from spiders.base import SourceSpider
 
@@ -51,7 +52,7 @@ class SokboPipeline:
             url, fetched, fingerprint = item.final_url, item.url, item.hint.fingerprint()
         else:
             url, fetched, fingerprint = item.url, item.fetched_url, item.fingerprint
-        if fetched:
+        if fetched and not self.stats.get_value(FAILED_STORE):
             try:
                 self.spider.store.record_fetch(fetched, datetime.now(UTC), fingerprint=fingerprint)
             except SQLAlchemyError as exc:

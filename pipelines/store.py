@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from scrapy.exceptions import DropItem
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipelines.common import SokboPipeline
 from sokbo.models import Article, StoredArticle
+from sokbo.outcome import FAILED_STORE
 
 
 class StorePipeline(SokboPipeline):
     def process_item(self, item: Article) -> StoredArticle:
         store, now = self.spider.store, datetime.now(UTC)
+        if self.stats.get_value(FAILED_STORE):  # the crawl is stopping: no wait per item
+            self.stats.inc_value(FAILED_STORE)
+            raise DropItem(f"not stored: {item.url}", log_level="DEBUG")
         try:
             stored = store.upsert(item, now)
             if item.fetched_url:

@@ -97,6 +97,7 @@ class Store(PostRows, FetchRows):
                     raise StoreMissing(f"the store {path} does not exist")
                 if create:
                     Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._busy_timeout = busy_timeout
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout))
@@ -115,6 +116,7 @@ class Store(PostRows, FetchRows):
         and the creation makes the later process find the tables made.
         """
         for attempt in range(5):
+            started = time.monotonic()
             try:
                 with self.engine.begin() as conn:
                     if self.engine.dialect.name == "postgresql":  # DDL is transactional
@@ -126,8 +128,10 @@ class Store(PostRows, FetchRows):
                 return
             except OperationalError as exc:
                 # A brand-new SQLite file: the first process switching it to WAL holds
-                # an exclusive lock that SQLite reports at once, without waiting.
-                if "locked" not in str(exc) or attempt == 4:
+                # an exclusive lock that SQLite reports at once, without waiting. A lock
+                # that outlasted the busy timeout is another process's: said at once.
+                waited = time.monotonic() - started
+                if "locked" not in str(exc) or attempt == 4 or waited >= self._busy_timeout:
                     raise
                 time.sleep(0.2 * (attempt + 1))
 
