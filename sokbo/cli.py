@@ -138,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
     from sokbo.config import config_warnings
-    from sokbo.preflight import problems, store_problems
+    from sokbo.preflight import driver_problem, problems, store_problems
 
     if args.command in ("check", "crawl", "schedule"):
         # A crawl of named sources (each scheduled run is one) warns about those only.
@@ -148,6 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     found: list[str] = []
     if args.command == "check":
         found = problems(config, config_path)
+    elif args.command == "status":  # only reads: a store not made yet is no problem
+        missing = driver_problem(config.store.url)
+        found = [f"{config_path}: store: url: {missing}"] if missing else []
     elif not (args.command == "demo" and args.serve):  # the others open the store
         found = store_problems(config, config_path, jobstore=args.command == "schedule")
     if found:

@@ -174,3 +174,18 @@ def test_status_before_any_run_says_so_and_creates_nothing(tmp_path: Path, store
             assert inspect(engine).get_table_names() == []
         finally:
             engine.dispose()
+
+
+def test_status_of_a_store_that_could_not_be_made_is_no_runs_yet(tmp_path: Path) -> None:
+    """A store that `crawl` could not create either (its folder is under a file) is for
+    status no environment problem: nothing has run, and it says so."""
+    (tmp_path / "afile").write_text("not a folder\n")
+    database = tmp_path / "afile/sokbo.db"
+    config = write_config(tmp_path, {"src": hourly(NOWHERE, "/")})
+    text = config.read_text("utf-8")
+    config.write_text(f'[store]\nurl = "sqlite:///{database}"\n{text}', "utf-8")
+
+    result = run_sokbo("--config", str(config), "status", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == f"no runs yet: the store {database} does not exist"
