@@ -341,6 +341,8 @@ def run_scheduler(config: Config, path: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """`python scheduler.py --config PATH`: exactly `sokbo --config PATH schedule` (the
+    same checks of the config and the environment, the same warnings and exit codes)."""
     parser = argparse.ArgumentParser(
         prog="scheduler.py",
         description="Run every source of the config on its schedule (the same as "
@@ -348,12 +350,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--config", default=DEFAULT_CONFIG, metavar="PATH")
     args = parser.parse_args(argv)
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_USAGE
-    return run_scheduler(config, Path(args.config))
+    from sokbo.cli import main as sokbo_main
+
+    return sokbo_main(["--config", args.config, "schedule"])
 
 
 if __name__ == "__main__":

@@ -393,6 +393,17 @@ def test_a_bad_config_at_start_exits_2(tmp_path: Path, script: bool) -> None:
     assert jobs(tmp_path) == {}
 
 
+@pytest.mark.parametrize("script", [False, True], ids=["sokbo schedule", "scheduler.py"])
+def test_a_store_without_its_driver_exits_2(tmp_path: Path, script: bool) -> None:
+    config = write_config(
+        tmp_path, {"a": feed(NOWHERE, "/a.xml", "every 1h")}, store="mysql://u@127.0.0.1/db"
+    )
+    with Scheduled(config, script=script) as scheduler:
+        assert scheduler.process.wait(timeout=30) == 2
+    output = (tmp_path / "scheduler.out").read_text("utf-8")
+    assert "store: url: no database driver for 'mysql' is installed" in output, output
+
+
 @pytest.mark.postgres
 def test_on_postgresql_the_jobs_live_in_the_store_database(
     tmp_path: Path,
