@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,3 +140,31 @@ def test_publish_rerenders_from_the_store_after_a_template_change(demo_config: P
     assert "posts: 6 written, 14 unchanged" in result.stdout
     opensis = [p for p in posts if "/opensis/" in str(p)]
     assert all("더 유용한 생활 정보가".encode() in p.read_bytes() for p in opensis)
+
+
+def test_a_reader_that_goes_away_is_no_traceback(tmp_path: Path) -> None:
+    """`sokbo check | head -1` with more output than a pipe holds."""
+    sources = "".join(
+        f'[[source]]\nid = "s{n}"\nkind = "feed"\nstart_urls = ["https://s{n}.example/rss"]\n'
+        for n in range(3000)
+    )
+    names = ", ".join(f'"s{n}"' for n in range(3000))
+    site = (
+        '[[site]]\nid = "out"\ntitle = "out"\nbase_url = "https://out.example"\n'
+        f'posts_dir = "p"\nfeeds_dir = "f"\nbrand = "out"\nsources = [{names}]\n'
+    )
+    config = tmp_path / "sokbo.toml"
+    config.write_text(sources + site, encoding="utf-8")
+    check = subprocess.Popen(
+        [sys.executable, "-m", "sokbo", "--config", str(config), "check"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert check.stdout is not None and check.stderr is not None
+    assert check.stdout.readline().endswith(": valid\n")
+    check.stdout.close()
+    errors = check.stderr.read()
+    assert check.wait(timeout=60) == 1
+    assert "Traceback" not in errors and "BrokenPipeError" not in errors, errors[-2000:]
