@@ -68,20 +68,28 @@ def start_crawl(config: Path, *args: str) -> subprocess.Popen[str]:
     )
 
 
+def wait_while_running(
+    process: subprocess.Popen[str], ready: Callable[[], bool], timeout: float = 60
+) -> bool:
+    """Wait until `ready()` holds while `process` runs; False when it ended first."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if process.poll() is not None:
+            return False
+        assert time.monotonic() < deadline, "the crawl never reached the point waited for"
+        time.sleep(0.01)
+    return True
+
+
 def kill_when(
     process: subprocess.Popen[str], ready: Callable[[], bool], timeout: float = 60
 ) -> bool:
     """SIGKILL `process` once `ready()` holds; False when it ended first."""
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if process.poll() is not None:
-            process.communicate()
-            return False
-        assert time.monotonic() < deadline, "the crawl never reached the point to kill it at"
-        time.sleep(0.01)
-    process.send_signal(signal.SIGKILL)
+    reached = wait_while_running(process, ready, timeout)
+    if reached:
+        process.send_signal(signal.SIGKILL)
     process.communicate()
-    return True
+    return reached
 
 
 def posts_by_source(folder: Path, site: str) -> Counter[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from tests.faults import (
     SITES,
     posts_by_source,
     start_crawl,
+    wait_while_running,
     write_fault_config,
 )
 from tests.fixture_server import serve_fixture
@@ -93,9 +93,7 @@ def test_a_store_locked_mid_run_stops_the_crawl_and_the_next_run_completes_it(
     with serve_fixture(root, delay=0.05) as server:
         config = write_fault_config(run, server.base_url, extra='[store]\nbusy_timeout = "1s"\n')
         crawl = start_crawl(config)
-        while len(fetched_articles(server)) < 10:
-            assert crawl.poll() is None, crawl.communicate()
-            time.sleep(0.01)
+        assert wait_while_running(crawl, lambda: len(fetched_articles(server)) >= 10)
         with locked(run / "data/sokbo.db"):
             out, err = crawl.communicate(timeout=120)
         assert crawl.returncode == 1, out + err
@@ -121,9 +119,7 @@ def test_a_postgresql_server_stopped_mid_run(tmp_path: Path) -> None:
         extra = f'[store]\nurl = "{cluster.url}"\n'
         config = write_fault_config(run, server.base_url, extra=extra)
         crawl = start_crawl(config)
-        while len(fetched_articles(server)) < 10:
-            assert crawl.poll() is None, crawl.communicate()
-            time.sleep(0.01)
+        assert wait_while_running(crawl, lambda: len(fetched_articles(server)) >= 10)
         cluster.stop()
         out, err = crawl.communicate(timeout=120)
         assert crawl.returncode == 1, out + err
@@ -164,9 +160,7 @@ def test_a_store_gone_while_the_spider_reads_it_is_one_line(tmp_path: Path) -> N
     with private_cluster() as cluster, serve_fixture(root) as server:
         config = write_fault_config(run, server.base_url, extra=f'[store]\nurl = "{cluster.url}"\n')
         crawl = start_crawl(config)
-        while "/rss.xml" not in server.paths():
-            assert crawl.poll() is None, crawl.communicate()
-            time.sleep(0.01)
+        assert wait_while_running(crawl, lambda: "/rss.xml" in server.paths())
         cluster.stop()
         out, err = crawl.communicate(timeout=120)
         assert crawl.returncode == 1, out + err
