@@ -42,7 +42,7 @@ class Page:
 
     @property
     def half(self) -> str:
-        """"A" or "B", fixed by the page's id."""
+        """Half "A" or "B", fixed by the page's id."""
         return "A" if hashlib.sha256(self.id.encode()).digest()[0] % 2 == 0 else "B"
 
 
