@@ -35,6 +35,7 @@ from pathlib import Path
 import lxml.html
 
 from sokbo.extract.generic import extract_main
+from sokbo.htmltree import parse_document
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared/data/aeb-dev"
@@ -189,7 +190,7 @@ def visible_text(fragment: str) -> str:
 
 
 def run_sokbo(html: str, url: str) -> str:
-    return extract_main(lxml.html.document_fromstring(html), url) or ""
+    return extract_main(parse_document(html), url) or ""
 
 
 def _peers() -> dict[str, tuple[Extractor, Callable[[str], str]]]:

@@ -1,19 +1,27 @@
-"""Small lxml tree helpers shared by extraction and cleaning: removal and serialisation."""
+"""Small lxml tree helpers shared by extraction and cleaning: parsing, removal, serialisation."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 
+import lxml.html
 from lxml.etree import _Element
 
 HTML_WS = " \t\n\r\f"
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 # A plain tag or attribute name. Anything else (libxml2 keeps names like
 # "scr<script") is unwrapped or dropped by the serialiser.
 _NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9:_.-]*\Z")
 _VOID_TAGS = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "wbr"}
 )
+
+
+def parse_document(html: str) -> lxml.html.HtmlElement:
+    """The document tree of a whole page. Raises lxml's ParserError or ValueError when
+    there is nothing to parse."""
+    return lxml.html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
 
 
 def drop_element(node: _Element) -> None:

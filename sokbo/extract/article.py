@@ -9,7 +9,6 @@ said. Each field records where it came from in `Article.evidence`.
 from __future__ import annotations
 
 import functools
-import re
 from datetime import datetime, tzinfo
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,11 +20,9 @@ from sokbo.extract import metadata
 from sokbo.extract.generic import extract_main
 from sokbo.extract.presets import Preset
 from sokbo.extract.text import html_to_text, squash, summarize
-from sokbo.htmltree import drop_element, inner_html
+from sokbo.htmltree import drop_element, inner_html, parse_document
 from sokbo.models import Article, Page
 from sokbo.urls import http_url
-
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 
 
 class ExtractError(ValueError):
@@ -131,7 +128,7 @@ def _require_article_page(root: lxml.html.HtmlElement, meta: dict[str, str]) -> 
 
 def _parse(html: str) -> lxml.html.HtmlElement:
     try:
-        return lxml.html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
+        return parse_document(html)
     except (ParserError, ValueError) as exc:
         raise ExtractError(f"unparseable HTML: {exc}") from None
 
