@@ -7,12 +7,11 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from urllib.parse import urljoin
 
-import lxml.html
 import nh3
 from lxml.etree import _Element
 
 from sokbo.extract.images import LAZY_SRC_ATTRIBUTES, largest_candidate
-from sokbo.htmltree import HTML_WS, drop_element, inner_html
+from sokbo.htmltree import HTML_WS, drop_element, inner_html, parse_fragment
 
 __all__ = ["clean_html"]
 
@@ -26,9 +25,13 @@ DROP_TAGS: frozenset[str] = frozenset(
         # Executable or styling code: never text a reader should see.
         "script", "style", "noscript", "template",
         # Embedded documents and plugins: they load third-party pages we cannot sanitise.
-        "iframe", "frame", "frameset", "object", "embed", "applet", "portal",
-        # Forms: they post wherever the source page says and are useless in a feed.
-        "form", "input", "button", "select", "textarea", "option", "isindex", "keygen",
+        # Not <object> and <applet>: with no plugin, a browser shows their content (the
+        # fallback), and an unclosed one holds the rest of the article; they are unwrapped.
+        "iframe", "frame", "frameset", "embed", "portal",
+        # Form controls: they post wherever the source page says and are useless in a
+        # feed. Not <form> itself, which a browser shows the content of (often the whole
+        # article, when the page never closes it); it is unwrapped.
+        "input", "button", "select", "textarea", "option", "isindex", "keygen",
         # Foreign content and drawing surfaces: separate parsing rules (classic
         # sanitiser bypasses) and nothing that survives without scripts.
         "svg", "math", "canvas",
@@ -113,7 +116,8 @@ URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
 URL_ATTRIBUTES: tuple[str, ...] = ("href", "src")
 
 # Second line of defence: nh3 removes these with their content should any
-# reach it (the pre-pass already dropped them). Must be disjoint from ALLOWED_TAGS.
+# reach it (the pre-pass already dropped or unwrapped them). Must be disjoint from
+# ALLOWED_TAGS.
 CLEAN_CONTENT_TAGS: frozenset[str] = frozenset(
     {
         "script", "style", "noscript", "template", "iframe", "frame", "frameset",
@@ -231,11 +235,7 @@ def _prepass(fragment: str, base_url: str) -> str:
     fragment = _DOCUMENT_END_TAGS.sub("", fragment)
     if not fragment.strip(HTML_WS):
         return ""
-    # Not lxml.html.fragment_fromstring: it drops leading text that Python's
-    # str.strip() calls blank, and a lone "&nbsp;" spacer is such text.
-    root = lxml.html.document_fromstring(f"<html><body>{fragment}</body></html>").find("body")
-    if root is None:
-        return ""
+    root = parse_fragment(fragment)
     # Snapshot first: removing while iterating lxml's live iterator skips nodes.
     for node in list(root.iterdescendants()):
         if _is_junk(node) and not _inside_dropped(node, root):

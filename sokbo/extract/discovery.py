@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urldefrag, urlsplit
 
 from lxml import etree
 
+from sokbo.htmltree import parse_document
 from sokbo.urls import http_url
 
 FEED_TYPES = frozenset(
@@ -49,12 +50,12 @@ def _absolute(base: str, href: str) -> str | None:
 
 
 def _parse_html(html: str) -> etree._Element | None:
-    # Bytes with an explicit encoding: lxml refuses a str that carries an XML declaration.
-    parser = etree.HTMLParser(encoding="utf-8", no_network=True)
+    # The page is already text (decoded by the caller); blank text has no tree.
     try:
-        return etree.fromstring(html.encode("utf-8", "surrogatepass"), parser)
-    except (etree.XMLSyntaxError, ValueError):
+        root: etree._Element = parse_document(html)
+    except (etree.ParserError, ValueError):
         return None
+    return root
 
 
 def discover_feeds(html: str, page_url: str) -> list[str]:

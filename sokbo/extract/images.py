@@ -7,10 +7,10 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import lxml.html
-from lxml.etree import ParserError
 
 from sokbo.extract import jsonld
 from sokbo.extract.pagemeta import Found, PageMeta
+from sokbo.htmltree import parse_fragment
 from sokbo.urls import http_url
 
 # Path words of site chrome. "logo", "favicon" and "sprite" count anywhere ("siteLogo.png");
@@ -138,10 +138,7 @@ def body_image(body_html: str, base: str) -> tuple[str, str] | None:
     """(URL, "img[attribute]") of the first real picture in an article body."""
     if "<img" not in body_html.lower():
         return None
-    try:
-        root = lxml.html.fragment_fromstring(body_html, create_parent="div")
-    except (ParserError, ValueError):
-        return None
+    root = parse_fragment(body_html)
     for img in root.iter("img"):
         if any(a.tag in _HIDDEN for a in img.iterancestors()) or _tiny(img):
             continue

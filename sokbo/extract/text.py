@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-import lxml.html
+from sokbo.htmltree import parse_fragment
 
 _SPACE = re.compile(r"\s+")
 # Control characters other than whitespace carry no text; PostgreSQL refuses NUL.
@@ -24,7 +24,7 @@ def html_to_text(fragment: str) -> str:
     """Visible text of an HTML fragment, whitespace collapsed; scripts and styles ignored."""
     if not fragment.strip():
         return ""
-    root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    root = parse_fragment(fragment)
     for element in root.iter(*_NOT_TEXT):
         element.drop_tree()
     # Block boundaries become spaces so that "<p>a</p><p>b</p>" does not read "ab".
