@@ -161,7 +161,8 @@ links.pagination = ["nav.pagination a.next"]"""
     assert {"/tag/politics/", "/category/world/", "/about/", "/wp-login.php"} <= requested
     assert "/wp-admin/" not in requested  # robots.txt
     assert set(posts(tmp_path)) == set(want["articles"])
-    assert "not an article (og:type website)" in result.stdout
+    assert "not an article (an index page by its URL)" in result.stdout  # /tag/, /category/
+    assert "not an article (an about page by its URL)" in result.stdout
     assert "posts            10 written" in result.stdout
 
 

@@ -18,6 +18,7 @@ from lxml.etree import ParserError
 
 from sokbo.extract import metadata
 from sokbo.extract.generic import extract_main
+from sokbo.extract.pagetype import is_article
 from sokbo.extract.presets import Preset
 from sokbo.extract.text import html_to_text, squash, summarize
 from sokbo.htmltree import drop_element, inner_html, parse_document
@@ -43,7 +44,7 @@ def parse_article(page: Page, preset: Preset, timezone: tzinfo, language: str | 
     evidence: dict[str, str] = {}
 
     if hint.speculative:
-        _require_article_page(root, info.meta)
+        _require_article_page(root, page.final_url)
 
     # Metadata first: the generic extractor below may rework the tree.
     found_title = metadata.title(root, info, preset.title)
@@ -111,19 +112,18 @@ def parse_article(page: Page, preset: Preset, timezone: tzinfo, language: str | 
     )
 
 
-def _require_article_page(root: lxml.html.HtmlElement, meta: dict[str, str]) -> None:
-    """For a page reached by following links: refuse tag pages, indexes, about pages.
+def _require_article_page(root: lxml.html.HtmlElement, url: str) -> None:
+    """For a page reached by following links: refuse service, product, collection, forum,
+    listing and documentation pages, with the reason (logged and counted as a drop).
 
-    Only used when the source did not list the page as an article: many Korean news CMSs
-    mark real articles `og:type=website`, so feeds and sitemaps are trusted instead.
+    Only used when the source did not list the page as an article: feeds and sitemaps are
+    trusted, and a wrong refusal here loses a story, so the verdict weighs many signals
+    (sokbo.extract.pagetype) rather than og:type alone, which many Korean news CMSs set
+    to "website" on real articles and WordPress sets to "article" on about pages.
     """
-    og_type = meta.get("og:type", "").lower()
-    if og_type and og_type != "article":
-        raise ExtractError(f"not an article (og:type {og_type})")
-    if not og_type and "article:published_time" not in meta:
-        count = len(root.xpath("//article"))
-        if count > 1:
-            raise ExtractError(f"not an article (a listing of {count} <article> elements)")
+    verdict = is_article(root, url)
+    if not verdict.article:
+        raise ExtractError(verdict.reason)
 
 
 def _parse(html: str) -> lxml.html.HtmlElement:

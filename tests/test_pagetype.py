@@ -1,0 +1,185 @@
+"""Telling an article from service, product, forum, listing and documentation pages
+(sokbo.extract.pagetype), on small stored pages, and end to end: a listing crawl that
+follows links to an about page and a privacy page posts neither and counts why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import frontmatter
+import pytest
+
+from sokbo.extract.pagetype import NO_EVIDENCE, is_article, read_signals
+from sokbo.htmltree import parse_document
+from tests.conftest import run_sokbo
+from tests.fixture_server import serve_fixture
+
+PAGES = Path(__file__).parent / "data" / "pagetype"
+SITE = Path(__file__).parent / "sites" / "wordpress-pages"
+
+# page file -> (the URL it was fetched from, article?, the reason's words)
+CASES = {
+    "news-article": (
+        "https://herald.example/news/2024/06/20/bike-lanes",
+        True,
+        "article (schema.org NewsArticle, a publication date, an author, og:type article)",
+    ),
+    "blog-post": (
+        "https://flourandwater.example/2024/03/a-year-of-sourdough/",
+        True,
+        "article (a publication date)",
+    ),
+    "korean-news": (
+        "https://barun.example/news/articleView.html?idxno=1001",
+        True,
+        "article (a publication date)",
+    ),
+    "korean-blog": ("https://slowwalk.example/13", True, "article (a publication date"),
+    "about-page": ("https://hanbit.example/about/", False, "not an article (an about page by"),
+    "privacy-page": (
+        "https://herald.example/privacy-policy/",
+        False,
+        "not an article (a legal notice by its title)",
+    ),
+    "product-page": (
+        "https://summit.example/trailrunner-3",
+        False,
+        "not an article (product page: schema.org Product)",
+    ),
+    "forum-thread": (
+        "https://bakers.example/dough-too-sticky-4411",
+        False,
+        "not an article (forum thread: posts by several users)",
+    ),
+    "listing-page": (
+        "https://hanbit.example/society/",
+        False,
+        "not an article (a listing of 14 teasers)",
+    ),
+    "docs-page": (
+        "https://widgetron.example/en/2.3/config.html",
+        False,
+        "not an article (documentation: a docs site's page)",
+    ),
+}
+
+
+def page(name: str) -> str:
+    return (PAGES / f"{name}.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_verdict_and_reason(name: str) -> None:
+    url, article, reason = CASES[name]
+    verdict = is_article(parse_document(page(name)), url)
+    assert verdict.article is article, verdict.reason
+    assert verdict.reason.startswith(reason)
+
+
+def test_a_korean_article_marked_website_is_still_an_article() -> None:
+    # Many Korean news CMSs write og:type website on every page; the 입력 line decides.
+    root = parse_document(page("korean-news"))
+    signals = read_signals(root, CASES["korean-news"][0])
+    assert signals.og_type == "website"
+    assert signals.dated
+
+
+@pytest.mark.parametrize("name", ["about-page", "privacy-page", "product-page", "forum-thread"])
+def test_the_page_decides_without_a_telling_url(name: str) -> None:
+    """Refused on what the page holds, not only on /about/ or /privacy-policy/."""
+    verdict = is_article(parse_document(page(name)), f"https://neutral.example/x/{name}-7")
+    assert not verdict.article
+    assert "by its URL" not in verdict.reason
+
+
+def test_an_about_page_without_a_telling_url_looks_like_a_service_page() -> None:
+    verdict = is_article(parse_document(page("about-page")), "https://hanbit.example/hanbit")
+    assert verdict.reason == f"not an article ({NO_EVIDENCE})"
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("https://news.example/category/world/", "an index page"),
+        ("https://news.example/tag/politics/", "an index page"),
+        ("https://news.example/page/3/", "an index page"),
+        ("https://news.example/list.php?page=4", "an index page"),
+        ("https://news.example/privacy-policy/", "a legal notice"),
+        ("https://forum.example.com/some-thread-9", "a forum page"),
+        # A story URL that carries its list's first page, slugs under /topics/ and /p/.
+        ("https://news.example/news_view.html?idx=8576&page=1", None),
+        ("https://news.example/topics/health/best-walking-shoes-2024", None),
+        ("https://news.example/p/why-we-moved-to-postgres", None),
+    ],
+)
+def test_url_paths(url: str, kind: str | None) -> None:
+    assert read_signals(parse_document(page("blog-post")), url).path_kind == kind
+
+
+def test_a_telling_url_weighs_less_than_a_story_page() -> None:
+    """A dated blog post under /tag/ is refused; a NewsArticle with a byline is not."""
+    url = "https://news.example/tag/politics/"
+    assert not is_article(parse_document(page("blog-post")), url).article
+    assert is_article(parse_document(page("news-article")), url).article
+
+
+def test_empty_and_odd_pages_are_refused_not_raised() -> None:
+    for html in ("<html><body></body></html>", "<p>hello</p>", "<html><frameset></frameset>"):
+        verdict = is_article(parse_document(html), "https://example.com/")
+        assert not verdict.article
+        assert verdict.reason.startswith("not an article (")
+
+
+def write_config(folder: Path, base: str) -> Path:
+    path = folder / "sokbo.toml"
+    path.write_text(
+        f"""[crawl]
+delay = 0.0
+user_agent = "sokbo-test/0.1 (+https://example.invalid/contact)"
+
+[[source]]
+id = "saebyeok"
+kind = "listing"
+start_urls = ["{base}/"]
+
+[[site]]
+id = "out"
+title = "out"
+base_url = "https://out.example"
+posts_dir = "sites/out/_posts"
+feeds_dir = "sites/out/feeds"
+brand = "out"
+sources = ["saebyeok"]
+attribution = true
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_listing_crawl_posts_articles_and_counts_refused_pages(tmp_path: Path) -> None:
+    """WordPress marks its about and privacy pages og:type article, without a date; a
+    listing crawl follows the links to them and must not make them posts dated today."""
+    with serve_fixture(SITE) as server:
+        config = write_config(tmp_path, server.base_url)
+        result = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)
+        requested = {r.path for r in server.log if r.method == "GET"}
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert {"/about/", "/privacy-policy/"} <= requested
+
+    posts = [frontmatter.load(p) for p in sorted((tmp_path / "sites/out/_posts").glob("*.md"))]
+    sources = {str(post["source_url"]).removeprefix(server.base_url) for post in posts}
+    assert sources == {
+        "/2024/10/harbor-ferry-resumes/",
+        "/2024/10/library-night-hours/",
+        "/2024/10/market-festival/",
+    }
+    summary = result.stdout
+    assert "posts            3 written" in summary
+    assert "not an article (an about page by its URL)" in summary
+    assert "not an article (a legal notice by its title)" in summary
+    # The reasons are counted under "dropped", once per page.
+    dropped = summary[summary.index("  dropped") :].splitlines()
+    assert any(line.split()[:1] == ["1"] and "about page" in line for line in dropped)
+    assert any(line.split()[:1] == ["1"] and "legal notice" in line for line in dropped)
+    assert "Dropped: not an article (an about page by its URL)" in result.stderr
