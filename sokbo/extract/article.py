@@ -83,6 +83,9 @@ def parse_article(page: Page, preset: Preset, timezone: tzinfo, language: str | 
 
     when = published.value if published else _aware(hint.published, timezone)
     evidence["published"] = published.source if published else "feed" if when else "crawl time"
+    if when is None and modified:
+        # The page's edit time bounds its publication better than the crawl time does.
+        when, evidence["published"] = modified.value, f"modified:{modified.source}"
     if modified:
         evidence["modified"] = modified.source
     for name, found in (

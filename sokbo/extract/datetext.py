@@ -1,4 +1,4 @@
-"""Dates written in pages: ISO 8601, compact digits, Korean and English text forms."""
+"""Dates written in pages: ISO 8601, compact digits, day-first numbers, Korean and English text."""
 
 from __future__ import annotations
 
@@ -68,6 +68,12 @@ _NUMERIC = re.compile(
     rf"(?<![0-9]){_YEAR}\s*(?:[-./]|년)\s*(?P<m>[0-9]{{1,2}})\s*(?:[-./]|월)\s*"
     r"(?P<d>[0-9]{1,2})(?![0-9])(?:\s*일)?\.?"
 )
+# "28.04.2023", "15/12/2025", "10/31/2024": the year last. Which of the first two numbers
+# is the month is decided in `_day_month` (a number above 12, the separator, the locale).
+_YEAR_LAST = re.compile(
+    r"(?<![0-9A-Za-z./-])(?P<a>[0-9]{1,2})(?P<sep>[./-])(?P<b>[0-9]{1,2})(?P=sep)"
+    rf"{_YEAR}(?![0-9]|[./-][0-9])"
+)
 _MONTH_DAY_YEAR = re.compile(
     rf"(?<![a-z]){_MONTH}\.?\s+(?P<d>[0-9]{{1,2}})(?:st|nd|rd|th)?,?\s+{_YEAR}(?![0-9])",
     re.IGNORECASE,
@@ -103,7 +109,9 @@ class Dated:
     value: datetime | None
 
 
-def parse_datetime_text(text: str, timezone: tzinfo, now: datetime) -> datetime | None:
+def parse_datetime_text(
+    text: str, timezone: tzinfo, now: datetime, *, day_first: bool = False
+) -> datetime | None:
     """The publication time written in `text`, aware, or None.
 
     Accepts ISO 8601 ("2024-06-20T14:30:00+09:00"), compact digits ("20240620143000"),
@@ -112,29 +120,45 @@ def parse_datetime_text(text: str, timezone: tzinfo, now: datetime) -> datetime 
     publication and an edit label, the publication date is returned; otherwise the first
     plausible date. A value without an offset is in `timezone`; a year-less date takes the
     latest year that puts it at most a day after `now`. Dates before 1995 or more than a
-    day after `now` are refused. Never raises.
+    day after `now` are refused. "04/05/2024" is 5 April unless `day_first` (the page's
+    locale writes the day first); "04.05.2024" is always 4 May. Never raises.
     """
     now = aware(now, timezone)
     stripped = text.strip()
     compact = _COMPACT.fullmatch(stripped)
     if compact:
         return _compact(compact, timezone, now)
-    published, _ = labelled(stripped, timezone, now)
+    published, _ = labelled(stripped, timezone, now, day_first=day_first)
     if published is not None:
         return published[0]
-    return first_date(stripped, timezone, now)
+    return first_date(stripped, timezone, now, day_first=day_first)
 
 
-def first_date(text: str, zone: tzinfo, now: datetime) -> datetime | None:
+def first_date(
+    text: str, zone: tzinfo, now: datetime, *, day_first: bool = False
+) -> datetime | None:
     """The first plausible date in `text`."""
-    return next((d.value for d in scan(text, zone, now) if d.value is not None), None)
+    found = scan(text, zone, now, day_first=day_first)
+    return next((d.value for d in found if d.value is not None), None)
+
+
+def first_published(
+    text: str, zone: tzinfo, now: datetime, *, day_first: bool = False
+) -> datetime | None:
+    """The first plausible date in `text` that no edit label ("Updated", "수정") introduces."""
+    for date in scan(text, zone, now, day_first=day_first):
+        before = text[max(0, date.start - _LABEL_GAP) : date.start]
+        labels = list(_LABEL.finditer(before))
+        if date.value is not None and not (labels and labels[-1].group("modified")):
+            return date.value
+    return None
 
 
 def labelled(
-    text: str, zone: tzinfo, now: datetime
+    text: str, zone: tzinfo, now: datetime, *, day_first: bool = False
 ) -> tuple[tuple[datetime, str] | None, tuple[datetime, str] | None]:
     """(published, modified) dates that follow a label, each with the label as written."""
-    found = scan(text, zone, now)
+    found = scan(text, zone, now, day_first=day_first)
     starts = [d.start for d in found]
     published: tuple[datetime, str] | None = None
     modified: tuple[datetime, str] | None = None
@@ -157,13 +181,13 @@ def labelled(
     return published, modified
 
 
-def scan(text: str, zone: tzinfo, now: datetime) -> list[Dated]:
+def scan(text: str, zone: tzinfo, now: datetime, *, day_first: bool = False) -> list[Dated]:
     """Every date-like span in `text`, in order, overlaps resolved to the earliest one."""
     now = aware(now, zone)
     spans: list[Dated] = []
-    for pattern in (_NUMERIC, _MONTH_DAY_YEAR, _DAY_MONTH_YEAR, _KOREAN_NO_YEAR):
+    for pattern in (_NUMERIC, _YEAR_LAST, _MONTH_DAY_YEAR, _DAY_MONTH_YEAR, _KOREAN_NO_YEAR):
         for match in pattern.finditer(text):
-            spans.append(_dated(match, pattern, text, zone, now))
+            spans.append(_dated(match, pattern, text, zone, now, day_first))
     spans.sort(key=lambda d: (d.start, -d.end))
     kept: list[Dated] = []
     for span in spans:
@@ -187,20 +211,28 @@ def aware(value: datetime, zone: tzinfo) -> datetime:
 
 
 def _dated(
-    match: re.Match[str], pattern: re.Pattern[str], text: str, zone: tzinfo, now: datetime
+    match: re.Match[str],
+    pattern: re.Pattern[str],
+    text: str,
+    zone: tzinfo,
+    now: datetime,
+    day_first: bool,
 ) -> Dated:
     start, end = match.start(), match.end()
     time = _TIME_AFTER.match(text, end)
     if time is not None:
         end = time.end()
-    elif pattern is not _NUMERIC and pattern is not _KOREAN_NO_YEAR:
+    elif pattern in (_MONTH_DAY_YEAR, _DAY_MONTH_YEAR):
         time = _TIME_BEFORE.search(text, max(0, start - 40), start)
         if time is not None:
             start = time.start()
     month_name = match.groupdict().get("mon")
-    # casefold, not lower: IGNORECASE lets "ſep" (long s) match "sep".
-    month = _MONTHS.get(month_name.casefold(), 0) if month_name else int(match.group("m"))
-    day = int(match.group("d"))
+    if pattern is _YEAR_LAST:
+        day, month = _day_month(match, day_first)
+    else:
+        # casefold, not lower: IGNORECASE lets "ſep" (long s) match "sep".
+        month = _MONTHS.get(month_name.casefold(), 0) if month_name else int(match.group("m"))
+        day = int(match.group("d"))
     clock = _clock(time)
     if "y" in match.groupdict():
         value = _make(int(match.group("y")), month, day, clock, zone)
@@ -212,6 +244,17 @@ def _dated(
         if value is not None and plausible(value, now):
             return Dated(start, end, value)
     return Dated(start, end, None)
+
+
+def _day_month(match: re.Match[str], day_first: bool) -> tuple[int, int]:
+    """(day, month) of "a.b.yyyy": a number above 12 is the day; else dots mean day first
+    (German, Russian, Scandinavian use), slashes and hyphens follow the page's locale."""
+    a, b = int(match.group("a")), int(match.group("b"))
+    if a > 12 >= b:
+        return a, b
+    if b > 12 >= a:
+        return b, a
+    return (a, b) if day_first or match.group("sep") == "." else (b, a)
 
 
 def _clock(time: re.Match[str] | None) -> tuple[int, int, int, tzinfo | None]:

@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 import lxml.html
 from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
-from lxml.etree import XPath
+from lxml.etree import XPath, _ElementUnicodeResult
 
 from sokbo.extract import jsonld
 from sokbo.extract.text import squash
@@ -20,6 +20,10 @@ T = TypeVar("T")
 NOT_TEXT = ("script", "style", "noscript", "template")
 _VISIBLE_TEXT = XPath(
     ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
+    " or ancestor::template)]"
+)
+_BODY_TEXT = XPath(
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
     " or ancestor::template)]"
 )
 # Where a page keeps its story, most specific last; used to prefer what is inside.
@@ -128,3 +132,30 @@ def contains(scope: lxml.html.HtmlElement, element: lxml.html.HtmlElement) -> bo
 def loose(text: str) -> str:
     """For comparing names: no whitespace, case-folded."""
     return re.sub(r"\s+", "", text).casefold()
+
+
+def headline_element(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    """The story's `<h1>`: the first inside the article, else the first on the page."""
+    heads = [h for h in root.iter("h1") if visible_text(h)]
+    return next((h for h in heads if in_article(h)), heads[0] if heads else None)
+
+
+def around(heading: lxml.html.HtmlElement, limit: int) -> tuple[str, str]:
+    """The visible text just before `heading` (a few pieces) and about `limit` characters
+    after it, in document order: where date lines and bylines sit under a headline."""
+    before: list[str] = []
+    after: list[str] = []
+    state = before
+    found = _BODY_TEXT(heading.getroottree().getroot())
+    for node in found if isinstance(found, list) else []:
+        if not isinstance(node, _ElementUnicodeResult):
+            continue
+        parent = node.getparent()
+        inside = parent is not None and contains(heading, parent)
+        if inside and not (parent is heading and node.is_tail):
+            state = after
+            continue
+        if state is after and sum(map(len, after)) > limit:
+            break
+        state.append(str(node))
+    return squash(" ".join(before[-20:])), squash(" ".join(after))

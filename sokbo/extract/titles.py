@@ -22,6 +22,9 @@ _MEDIA_WORD = re.compile(
     r"(?:뉴스|일보|신문|경제|방송|블로그|타임즈|타임스|저널|미디어|닷컴|투데이)$"
 )
 _DOMAIN = re.compile(r"\b[\w-]+\.(?:com|net|org|kr|co\.kr|io|news|tv)\b", re.IGNORECASE)
+# Words that carry meaning when two titles are compared (CJK runs count whole).
+_WORD = re.compile(r"[^\W\d_]{4,}|[\u3040-\u9fff\uac00-\ud7af]{2,}")
+_MAX_HEADLINE = 300
 _BRAND_MARK = re.compile(r"logo|brand|site[-_]?(?:title|name)|masthead|gnb|navbar", re.I)
 
 
@@ -30,11 +33,13 @@ def title(
 ) -> Found[str] | None:
     """The headline, without the site's name around it.
 
-    Order: explicit selectors, og:title, JSON-LD headline, twitter:title, the article's
-    `<h1>` (not the one around the site's logo), `<title>`. A site-name prefix or suffix
-    is cut when the site's name is known (og:site_name, application-name, JSON-LD
-    publisher) or when the page's own `<h1>` or headline shows where the headline ends;
-    otherwise only `<title>` loses a short, brand-like tail. "[속보] " always stays.
+    Order: explicit selectors; the page's visible `<h1>` when it is the headline (see
+    `_h1_is_headline`) and differs from the meta title; og:title, JSON-LD headline,
+    twitter:title, any article `<h1>` (not the one around the site's logo), `<title>`. A
+    site-name prefix or suffix is cut when the site's name is known (og:site_name,
+    application-name, JSON-LD publisher) or when the page's own `<h1>` or headline shows
+    where the headline ends; otherwise only `<title>` loses a short, brand-like tail.
+    "[속보] " always stays.
     """
     for selector in selectors:
         for element in css(root, selector):
@@ -52,6 +57,12 @@ def title(
     tails = {loose(part) for part in re.split(_SEPARATOR, doc_title)[1:] if part}
     names = names + [t for e in root.iter("h1") if loose(t := visible_text(e)) in tails]
     known = [text for text in (squash(headline[0]) if headline else "", h1) if text]
+    hints = [
+        squash(page.meta.get("og:title", "")),
+        doc_title,
+        squash(headline[0]) if headline else "",
+    ]
+    visible = h1 if h1 and _h1_is_headline(root, h1, hints, names) else ""
     candidates = (
         (page.meta.get("og:title"), "og:title"),
         headline or (None, ""),
@@ -64,8 +75,38 @@ def title(
         text = squash(raw or "")
         # Some CMSs put the site's name in og:title on every page.
         if text and loose(text) not in site:
-            return Found(_trim(text, names, known, generic=source == "title"), source)
+            found = _trim(text, names, known, generic=source == "title")
+            # The meta title agreeing with the visible headline keeps its own source.
+            return Found(visible, "h1") if visible and visible != found else Found(found, source)
     return None
+
+
+def _h1_is_headline(
+    root: lxml.html.HtmlElement, h1: str, hints: list[str], names: list[str]
+) -> bool:
+    """Whether the visible `<h1>` is the story's headline, to be preferred to og:title.
+
+    og:title and `<title>` are often written for search engines and social cards ("Best
+    X of 2025 | Site"); readers see the `<h1>`. It is trusted when it is the page's only
+    headline-like `<h1>` (or the one in the article), is not the site's name, and either
+    shares a word with the meta titles or is a sentence of its own (four words or more):
+    "Mobile menu" or "Blog" is navigation, not a headline.
+    """
+    if loose(h1) in {loose(n) for n in names} or len(h1) > _MAX_HEADLINE:
+        return False
+    texts = [t for e in root.iter("h1") if (t := visible_text(e))]
+    if len({loose(t) for t in texts}) > 1 and not any(
+        in_article(e) and visible_text(e) == h1 for e in root.iter("h1")
+    ):
+        return False
+    for hint in hints:
+        parts = [loose(part) for part in re.split(_SEPARATOR, hint)]
+        # "오늘의 소식 - 서울 전역 폭염 경보 발령" with <h1>오늘의 소식</h1>: a section name.
+        if len(parts) > 1 and loose(h1) in parts and 2 * len(loose(h1)) < len(loose(hint)):
+            return False
+    words = set(_WORD.findall(h1.casefold()))
+    shared = words & {w for hint in hints for w in _WORD.findall(hint.casefold())}
+    return bool(shared) or len(h1.split()) >= 4
 
 
 def _headline(page: PageMeta) -> tuple[str, str] | None:
