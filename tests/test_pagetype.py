@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import frontmatter
+import lxml.html
 import pytest
 
 from sokbo.extract.pagetype import NO_EVIDENCE, is_article, read_signals
@@ -54,7 +55,7 @@ CASES = {
     "listing-page": (
         "https://hanbit.example/society/",
         False,
-        "not an article (a listing of 14 teasers)",
+        "not an article (a listing of teasers)",
     ),
     "docs-page": (
         "https://widgetron.example/en/2.3/config.html",
@@ -121,6 +122,26 @@ def test_a_telling_url_weighs_less_than_a_story_page() -> None:
     url = "https://news.example/tag/politics/"
     assert not is_article(parse_document(page("blog-post")), url).article
     assert is_article(parse_document(page("news-article")), url).article
+
+
+def test_reading_signals_leaves_the_page_as_it_was() -> None:
+    """The signals are read from a copy with chrome cut out; the extractor reads the page
+    after, header and footer included."""
+    root = parse_document(page("news-article"))
+    before = lxml.html.tostring(root)
+    read_signals(root, CASES["news-article"][0])
+    assert lxml.html.tostring(root) == before
+
+
+def test_a_huge_listing_is_read_within_bounds() -> None:
+    """Ten thousand cards: the page still reads as a listing (the work stops early)."""
+    cards = "".join(
+        f'<div class="card"><a href="/s/{i}"><h3>Story {i}</h3></a><p>Teaser {i}.</p></div>'
+        for i in range(10_000)
+    )
+    root = parse_document(f"<html><body><main>{cards}</main></body></html>")
+    verdict = is_article(root, "https://news.example/latest")
+    assert verdict.reason == "not an article (a listing of teasers)"
 
 
 def test_empty_and_odd_pages_are_refused_not_raised() -> None:
