@@ -1,27 +1,32 @@
 """Article body extraction: sokbo's generic extractor against its open-source peers.
 
-    python bench/extraction.py [--data PATH] [--repeat N] [--per-page]
+    python bench/extraction.py [--set aeb|wcxb|both] [--types article,...] [--only-sokbo]
+                               [--repeat N] [--per-page]
 
-Data: ScrapingHub's article-extraction-benchmark (MIT) layout, ``html/<id>.html.gz`` plus
-``ground-truth.json`` (id -> {url, articleBody}). Every extractor runs in this process, on
-the same raw HTML strings, in this run, so the speed ratios compare like with like.
+Pages: both development sets of ``bench/devsets.py`` (aeb-dev, 50 news pages; wcxb-dev,
+1,497 pages of seven types). Every extractor runs in this process, on the same raw HTML
+strings, in this run, so the speed ratios compare like with like. Each set is reported for
+all its pages and for its fixed halves A and B (constants fitted on one half must hold on
+the other), and WCXB also per page type; the headline WCXB rows are its article pages.
 
-Scoring follows the benchmark's own ``evaluate.py`` (scrapinghub/article-extraction-benchmark,
-read for this and reimplemented, not copied): text is cut into ``\\w+`` tokens (case kept),
-tokens into overlapping 4-token shingles; per page TP/FP/FN are multiset overlaps of the
-shingles, normalised by their sum so that long pages weigh no more than short ones.
-Precision is averaged over pages that predicted something, recall over pages whose truth
-has text, and F1 is the harmonic mean of those two averages (not a mean of per-page F1s).
-The ± columns are bootstrap standard deviations over pages (resampled with replacement,
-1000 times, as ``evaluate.py`` does; seeded here so runs are reproducible).
+Measures, all on the visible text of the extraction:
+
+- shingle P/R/F1: the article-extraction-benchmark's ``evaluate.py`` (read for this and
+  reimplemented, not copied): ``\\w+`` tokens (case kept) in overlapping 4-token shingles;
+  per page TP/FP/FN are multiset overlaps normalised by their sum; precision is averaged
+  over pages that predicted something, recall over pages whose truth has text, and F1 is
+  the harmonic mean of those two averages.
+- word F1: WCXB's own metric: lower-cased ``\\w+`` tokens as a bag of words, F1 per page,
+  averaged over pages.
+- with / w/o: WCXB only: the share of the ground truth's ``with`` snippets the extraction
+  contains, and of its ``without`` (boilerplate) snippets it leaks; case and whitespace
+  are ignored.
+- pages/s: over the pages of the row, each page's best of ``--repeat`` passes.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
-import random
 import re
 import statistics
 import sys
@@ -34,42 +39,17 @@ from pathlib import Path
 
 import lxml.html
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.devsets import AEB, WCXB, Page, load
 from sokbo.extract.generic import extract_main
 from sokbo.htmltree import parse_document
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared/data/aeb-dev"
-
-Extractor = Callable[[str, str], str]  # (html, url) -> body text
+Extractor = Callable[[str, str], str]  # (html, url) -> raw output
+ToText = Callable[[str], str]  # raw output -> visible text, untimed
 Counts = tuple[float, float, float]  # normalised TP, FP, FN of one page
 
-
-@dataclass(frozen=True)
-class Page:
-    id: str
-    url: str
-    html: str
-    truth: str
-
-
-@dataclass(frozen=True)
-class Scores:
-    precision: float
-    recall: float
-    f1: float
-
-
-def load_pages(data: Path) -> list[Page]:
-    truth = json.loads((data / "ground-truth.json").read_text(encoding="utf-8"))
-    pages = []
-    for item_id, item in sorted(truth.items()):
-        with gzip.open(data / "html" / f"{item_id}.html.gz", "rt", encoding="utf-8") as f:
-            html = f.read()
-        pages.append(Page(item_id, item.get("url") or "", html, item.get("articleBody") or ""))
-    return pages
-
-
-# --- the benchmark's metric -------------------------------------------------------------
+# --- the measures -------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"\w+")
 _SHINGLE = 4
@@ -82,7 +62,8 @@ def _shingles(text: str) -> Counter[tuple[str, ...]]:
     return Counter(tuple(tokens[i : i + _SHINGLE]) for i in range(count) if tokens[i:])
 
 
-def page_counts(truth: str, predicted: str) -> Counts:
+def shingle_counts(truth: str, predicted: str) -> Counts:
+    """One page's shingle TP, FP, FN, normalised so that every page weighs the same."""
     expected, got = _shingles(truth), _shingles(predicted)
     tp = float(sum((expected & got).values()))
     fp = float(sum((got - expected).values()))
@@ -91,81 +72,57 @@ def page_counts(truth: str, predicted: str) -> Counts:
     return (tp / total, fp / total, fn / total) if total else (0.0, 0.0, 0.0)
 
 
-def _precision(tp: float, fp: float, fn: float) -> float:
-    if fp == fn == 0:
-        return 1.0
-    return tp / (tp + fp) if tp + fp else 0.0
+@dataclass(frozen=True)
+class Scores:
+    precision: float
+    recall: float
+    f1: float
 
 
-def _recall(tp: float, fp: float, fn: float) -> float:
-    if fp == fn == 0:
-        return 1.0
-    return tp / (tp + fn) if tp + fn else 0.0
-
-
-def scores(counts: Iterable[Counts]) -> Scores:
-    counts = list(counts)
-    precisions = [_precision(*c) for c in counts if c[0] + c[1] > 0]
-    recalls = [_recall(*c) for c in counts if c[0] + c[2] > 0]
+def shingle_scores(counts: Iterable[Counts]) -> Scores:
+    """The benchmark's F1: the harmonic mean of precision and recall averaged over pages."""
+    precisions, recalls = [], []
+    for tp, fp, fn in counts:
+        perfect = fp == fn == 0
+        if tp + fp > 0:
+            precisions.append(1.0 if perfect else tp / (tp + fp))
+        if tp + fn > 0:
+            recalls.append(1.0 if perfect else tp / (tp + fn))
     precision = statistics.mean(precisions) if precisions else 0.0
     recall = statistics.mean(recalls) if recalls else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return Scores(precision, recall, f1)
 
 
-def bootstrap_std(counts: list[Counts], rounds: int, seed: int) -> Scores:
-    rng = random.Random(seed)
-    samples = [scores(rng.choices(counts, k=len(counts))) for _ in range(rounds)]
-    return Scores(
-        statistics.stdev(s.precision for s in samples),
-        statistics.stdev(s.recall for s in samples),
-        statistics.stdev(s.f1 for s in samples),
-    )
+def word_f1(truth: str, predicted: str) -> float:
+    """WCXB's per-page F1 over lower-cased words as a bag."""
+    expected = Counter(_TOKEN.findall(truth.lower()))
+    got = Counter(_TOKEN.findall(predicted.lower()))
+    if not expected and not got:
+        return 1.0
+    common = sum((expected & got).values())
+    if not common:
+        return 0.0
+    precision, recall = common / sum(got.values()), common / sum(expected.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def snippets_in(snippets: tuple[str, ...], text: str) -> tuple[int, int]:
+    """(how many of ``snippets`` occur in ``text``, how many there are)."""
+    flat = _flat(text)
+    return sum(1 for s in snippets if _flat(s) in flat), len(snippets)
 
 
 # --- text of an HTML fragment ------------------------------------------------------------
 
 _BLOCKS = frozenset(
-    [
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "br",
-        "dd",
-        "details",
-        "div",
-        "dl",
-        "dt",
-        "figcaption",
-        "figure",
-        "footer",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "li",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "summary",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "tr",
-        "ul",
-    ]
+    "address article aside blockquote br dd details div dl dt figcaption figure footer "  # noqa: SIM905
+    "form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody "
+    "td tfoot th thead tr ul".split()
 )
 _INVISIBLE = ("script", "style", "noscript", "template", "head", "title")
 _SPACES = re.compile(r"[ \t\r\f\v\xa0]+")
@@ -193,25 +150,19 @@ def run_sokbo(html: str, url: str) -> str:
     return extract_main(parse_document(html), url) or ""
 
 
-def _peers() -> dict[str, tuple[Extractor, Callable[[str], str]]]:
-    """name -> (timed call returning its raw output, untimed conversion of that output to text)."""
+def _peers() -> dict[str, tuple[Extractor, ToText]]:
+    """name -> (timed call returning its raw output, untimed conversion of it to text)."""
     # The peers are optional (`pip install -e '.[bench]'`); newspaper warns about nltk.
     warnings.simplefilter("ignore")
     import newspaper  # type: ignore[import-untyped, import-not-found]
     import trafilatura  # type: ignore[import-not-found]
     from readability import Document  # type: ignore[import-untyped, import-not-found]
 
-    def traf(comments: bool = True, precision: bool = False, recall: bool = False) -> Extractor:
-        # trafilatura's defaults: comments included, neither precision nor recall favoured.
+    def traf(fast: bool) -> Extractor:
+        # trafilatura's defaults otherwise (comments included, no precision/recall bias);
+        # fast=True skips its fallback extractors (readability, jusText).
         def call(html: str, url: str) -> str:
-            text = trafilatura.extract(
-                html,
-                url=url,
-                include_comments=comments,
-                favor_precision=precision,
-                favor_recall=recall,
-            )
-            return str(text or "")
+            return str(trafilatura.extract(html, url=url, fast=fast) or "")
 
         return call
 
@@ -224,11 +175,8 @@ def _peers() -> dict[str, tuple[Extractor, Callable[[str], str]]]:
         return text
 
     return {
-        "trafilatura": (traf(), same),
-        # The benchmark's own trafilatura runner turns comments off.
-        "trafilatura no-comments": (traf(comments=False), same),
-        "trafilatura precision": (traf(precision=True), same),
-        "trafilatura recall": (traf(recall=True), same),
+        "trafilatura": (traf(fast=False), same),
+        "trafilatura fast": (traf(fast=True), same),
         "readability-lxml": (lambda html, url: str(Document(html).summary()), visible_text),
         "newspaper4k": (news, same),
     }
@@ -236,21 +184,19 @@ def _peers() -> dict[str, tuple[Extractor, Callable[[str], str]]]:
 
 @dataclass
 class Result:
+    """One extractor on one set: per page its text and best time."""
+
     name: str
     texts: list[str]
-    seconds: float  # best repetition, all pages
+    seconds: list[float]
     failures: list[str]  # "page id: exception" for each page the extractor raised on
 
 
-def run(
-    name: str, call: Extractor, to_text: Callable[[str], str], pages: list[Page], repeat: int
-) -> Result:
-    outputs: list[str] = []
-    failures: list[str] = []
-    best = float("inf")
-    for round_ in range(repeat):
-        elapsed = 0.0
-        for page in pages:
+def run(name: str, call: Extractor, to_text: ToText, pages: list[Page], repeat: int) -> Result:
+    texts, seconds, failures = [], [], []
+    for page in pages:
+        best, output = float("inf"), ""
+        for round_ in range(repeat):
             start = time.perf_counter()
             try:
                 output = call(page.html, page.url)
@@ -258,70 +204,134 @@ def run(
                 output = ""
                 if round_ == 0:
                     failures.append(f"{page.id[:10]}: {type(error).__name__}: {error}")
-            elapsed += time.perf_counter() - start
-            if round_ == 0:
-                outputs.append(output)
-        best = min(best, elapsed)
-    return Result(name, [to_text(o) for o in outputs], best, failures)
+            best = min(best, time.perf_counter() - start)
+        texts.append(to_text(output))
+        seconds.append(best)
+    return Result(name, texts, seconds, failures)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--repeat", type=int, default=3, help="timed passes; the best counts")
-    parser.add_argument("--bootstrap", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--only-sokbo", action="store_true", help="skip the peers (development)")
-    parser.add_argument("--per-page", action="store_true", help="print F1 per page too")
-    args = parser.parse_args(argv)
+# --- the report ----------------------------------------------------------------------------
 
-    pages = load_pages(args.data)
-    extractors: dict[str, tuple[Extractor, Callable[[str], str]]] = {
-        "sokbo": (run_sokbo, visible_text)
-    }
-    if not args.only_sokbo:
-        extractors.update(_peers())
-    results = [run(name, *ex, pages, args.repeat) for name, ex in extractors.items()]
 
-    print(f"{len(pages)} pages from {args.data}, best of {args.repeat} timed passes\n")
-    print(f"{'extractor':<25} {'precision':>13} {'recall':>13} {'F1':>13} {'pages/s':>8}")
-    f1s: dict[str, float] = {}
-    speeds: dict[str, float] = {}
-    for result in results:
-        counts = [page_counts(p.truth, t) for p, t in zip(pages, result.texts, strict=True)]
-        mean, std = scores(counts), bootstrap_std(counts, args.bootstrap, args.seed)
-        f1s[result.name] = mean.f1
-        speeds[result.name] = len(pages) / result.seconds
-        failed = f"  ({len(result.failures)} failed)" if result.failures else ""
+@dataclass(frozen=True)
+class Row:
+    shingles: Scores
+    words: float
+    found: float | None  # share of `with` snippets found; None when the rows have none
+    leaked: float | None  # share of `without` snippets leaked
+    pages_per_second: float
+
+
+def measure(pages: list[Page], indices: list[int], result: Result) -> Row:
+    counts = [shingle_counts(pages[i].truth, result.texts[i]) for i in indices]
+    words = statistics.mean(word_f1(pages[i].truth, result.texts[i]) for i in indices)
+    found, leaked = [0, 0], [0, 0]
+    for i in indices:
+        page, text = pages[i], result.texts[i]
+        for tally, snippets in ((found, page.with_snippets), (leaked, page.without_snippets)):
+            hits, total = snippets_in(snippets, text)
+            tally[0] += hits
+            tally[1] += total
+    seconds = sum(result.seconds[i] for i in indices)
+    return Row(
+        shingle_scores(counts),
+        words,
+        found[0] / found[1] if found[1] else None,
+        leaked[0] / leaked[1] if leaked[1] else None,
+        len(indices) / seconds if seconds else float("inf"),
+    )
+
+
+def _share(value: float | None) -> str:
+    return f"{value:6.1%}" if value is not None else "     -"
+
+
+def print_group(label: str, pages: list[Page], indices: list[int], results: list[Result]) -> None:
+    """One table: every extractor on the pages at ``indices``, then sokbo/trafilatura."""
+    print(f"\n{label} ({len(indices)} pages)")
+    print(
+        f"  {'extractor':<18} {'shingle P':>9} {'R':>6} {'F1':>6} {'word F1':>8}"
+        f" {'with':>6} {'w/o':>6} {'pages/s':>8}"
+    )
+    rows = {r.name: measure(pages, indices, r) for r in results}
+    for name, row in rows.items():
+        s = row.shingles
         print(
-            f"{result.name:<25} {mean.precision:.3f} ± {std.precision:.3f}"
-            f"  {mean.recall:.3f} ± {std.recall:.3f}  {mean.f1:.3f} ± {std.f1:.3f}"
-            f" {speeds[result.name]:8.1f}{failed}"
+            f"  {name:<18} {s.precision:9.3f} {s.recall:6.3f} {s.f1:6.3f} {row.words:8.3f}"
+            f" {_share(row.found)} {_share(row.leaked)} {row.pages_per_second:8.1f}"
         )
+    if "sokbo" in rows:
+        ours = rows["sokbo"]
+        for peer in (n for n in rows if n.startswith("trafilatura")):
+            theirs = rows[peer]
+            print(
+                f"  sokbo / {peer}: shingle F1 {ours.shingles.f1 - theirs.shingles.f1:+.3f}"
+                f" ({ours.shingles.f1 / theirs.shingles.f1:.3f}×),"
+                f" word F1 {ours.words - theirs.words:+.3f} ({ours.words / theirs.words:.3f}×),"
+                f" speed {ours.pages_per_second / theirs.pages_per_second:.2f}×"
+            )
+
+
+def report(name: str, pages: list[Page], results: list[Result], by_type: bool) -> None:
+    print(f"\n=== {name}: {len(pages)} pages")
     for result in results:
         for failure in result.failures:
             print(f"  {result.name} failed on {failure}")
-    if "trafilatura" in f1s:
-        print()
-        for peer in [n for n in f1s if n.startswith("trafilatura")]:
-            print(
-                f"sokbo / {peer}: F1 {f1s['sokbo'] / f1s[peer]:.3f}×,"
-                f" speed {speeds['sokbo'] / speeds[peer]:.2f}×"
-            )
-    if args.per_page:
-        _print_per_page(pages, results)
+    every = list(range(len(pages)))
+    types = sorted({p.page_type for p in pages}, key=lambda t: (t != "article", t))
+    headline = [i for i in every if pages[i].page_type == types[0]] if by_type else every
+    kind = f"{types[0]} pages" if by_type else "all pages"
+    print_group(f"{name}, {kind}", pages, headline, results)
+    for half in ("A", "B"):
+        group = [i for i in headline if pages[i].half == half]
+        print_group(f"{name}, {kind}, half {half}", pages, group, results)
+    if by_type and len(types) > 1:
+        print_group(f"{name}, all types", pages, every, results)
+        for page_type in types[1:]:
+            group = [i for i in every if pages[i].page_type == page_type]
+            print_group(f"{name}, {page_type} pages", pages, group, results)
+
+
+def print_per_page(pages: list[Page], results: list[Result]) -> None:
+    """Word F1 per page, sokbo's worst against the first peer first: where to look."""
+    names = [r.name for r in results]
+    versus = f" - {names[1]}" if len(names) > 1 else ""
+    print(f"\nper-page word F1, sorted by sokbo{versus}")
+    print("id          half type          " + " ".join(f"{n[:11]:>11}" for n in names))
+    table = [
+        (page, [word_f1(page.truth, r.texts[i]) for r in results]) for i, page in enumerate(pages)
+    ]
+    table.sort(key=lambda row: row[1][0] - (row[1][1] if len(row[1]) > 1 else 0.0))
+    for page, f1s in table:
+        cells = " ".join(f"{f1:11.3f}" for f1 in f1s)
+        print(f"{page.id[:11]:<11} {page.half:>4} {page.page_type:<13} {cells}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--set", choices=("aeb", "wcxb", "both"), default="both")
+    parser.add_argument("--types", help="WCXB page types to run, comma-separated (article,...)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed passes; the best counts")
+    parser.add_argument("--only-sokbo", action="store_true", help="skip the peers (development)")
+    parser.add_argument("--per-page", action="store_true", help="print word F1 per page too")
+    args = parser.parse_args(argv)
+
+    sets = {"aeb": [("aeb-dev", AEB)], "wcxb": [("wcxb-dev", WCXB)]}
+    chosen = sets["aeb"] + sets["wcxb"] if args.set == "both" else sets[args.set]
+    extractors: dict[str, tuple[Extractor, ToText]] = {"sokbo": (run_sokbo, visible_text)}
+    if not args.only_sokbo:
+        extractors.update(_peers())
+    print(f"best of {args.repeat} timed passes per page")
+    for name, path in chosen:
+        pages = load(path)
+        if args.types and name == "wcxb-dev":
+            wanted = set(args.types.split(","))
+            pages = [p for p in pages if p.page_type in wanted]
+        results = [run(n, *ex, pages, args.repeat) for n, ex in extractors.items()]
+        report(name, pages, results, by_type=name == "wcxb-dev")
+        if args.per_page:
+            print_per_page(pages, results)
     return 0
-
-
-def _print_per_page(pages: list[Page], results: list[Result]) -> None:
-    print("\nper-page F1 (shingle F1 of that page alone)")
-    print("id         " + " ".join(f"{r.name[:11]:>11}" for r in results))
-    for index, page in enumerate(pages):
-        row = []
-        for result in results:
-            f1 = scores([page_counts(page.truth, result.texts[index])]).f1
-            row.append(f"{f1:11.3f}")
-        print(f"{page.id[:10]} " + " ".join(row))
 
 
 if __name__ == "__main__":

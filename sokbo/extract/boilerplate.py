@@ -11,24 +11,28 @@ from functools import lru_cache
 BODY = 2  # the article body itself: itemprop=articleBody, .entry-content, ...
 CONTENT = 1  # content-like: article, post, story, main, ...
 NEUTRAL = 0
-NOISE = -1  # small furniture (ad slot, tag list, byline box): cleaned, not penalised
-LAYOUT = -2  # sidebars, menus, widgets: junk, but themes also name page wrappers so
+NOISE = -1  # small furniture (ad slot, tag list, byline box); a large one is misnamed
+LAYOUT = -2  # sidebars, menus: junk, but themes also name page wrappers so
 JUNK = -3  # never wraps an article: comments, related lists, share bars, newsletters
 
 _JUNK = re.compile(
     r"comment|disqus|related|recommend|popular|trending|most-?read|newsletter|subscribe(?!r)|"
-    r"footer|breadcrumb|social|share|sharing|cookie|consent|gdpr|outbrain|taboola|signup|"
-    r"sign-up|login|pagination|pager|gallery|slideshow|carousel|discussion|latest|"
+    r"footer|breadcrumb|social|share(?!d)|sharing|cookie|consent|gdpr|outbrain|taboola|signup|"
+    r"sign-up|login|pagination|pager|modal|popup|gallery|slideshow|carousel|discussion|latest|"
     r"more-?stories|more-?news|more-?articles|read-?next|up-?next|author-?bio|author-?box|"
     r"about-?(?:the-?)?author|"
-    r"(?:^|[^a-z])(?:reply|replies|cmt|sns|rel-news|relation)(?:$|[^a-z])"
+    r"(?:^|[^a-z0-9])(?:reply|replies|cmt|sns|rel-news|relation)(?:$|[^a-z0-9])"
 )
+# "with-sidebar", "has-sidebar", "no-sidebar" name the main column of such a layout.
 _LAYOUT = re.compile(
-    r"sidebar|side-bar|widget|navigation|menu|(?:^|[^a-z])(?:nav|aside)(?:$|[^a-z])"
+    r"(?<!with-)(?<!has-)(?<!no-)(?:sidebar|side-bar)|navigation|menu|"
+    r"(?:^|[^a-z0-9])(?:nav|aside)(?:$|[^a-z0-9])"
 )
+# Not "widget": a sidebar's box in blog themes, but page builders (Elementor, SiteOrigin,
+# HubSpot) call every block of an article a widget. A sidebar is named as one itself.
 _NOISE = re.compile(
-    r"advert|adsense|adsbygoogle|revenue|sponsor|promo|banner|modal|popup|masthead|credit|"
-    r"(?:^|[^a-z])(?:ad|ads|tags|meta|rel|hot|rank|ranking|next|prev|previous)(?:$|[^a-z])|"
+    r"advert|adsense|adsbygoogle|revenue|sponsor|promo|banner|masthead|credit|"
+    r"(?:^|[^a-z0-9])(?:ad|ads|tags|meta|rel|hot|rank|ranking|next|prev|previous)(?:$|[^a-z0-9])|"
     # "tag" alone or a tag list, but not WordPress's "tag-<slug>" on every post's <article>
     r"(?:^|\s)tag(?:$|\s)|tag-?(?:list|cloud|links)"
 )

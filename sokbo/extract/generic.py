@@ -31,6 +31,7 @@ from sokbo.extract.boilerplate import (
     JUNK,
     LAYOUT,
     NEUTRAL,
+    NOISE,
     ROLE_HINTS,
     TAG_HINTS,
     class_hint,
@@ -60,6 +61,7 @@ _SENTENCE = 15  # ... or this many when it has a sentence end (Hangul packs more
 _LABEL_COST = 0.3  # a short non-prose block costs this much per character
 _MIN_SCORE = 15.0  # below this the page has no article-like text at all
 _JUNK_FACTOR = 0.3  # a candidate inside a comment thread, sidebar, ... keeps this share
+_SMALL_FURNITURE = 1000  # characters: an ad slot or a tag list holds less
 _WRAPPER_SHARE = 0.5  # a "sidebar"-named element holding this share of the page is layout
 
 
@@ -90,6 +92,10 @@ class _Walk:
                 role = el.get("role")
                 if role:
                     hint = min(hint, ROLE_HINTS.get(role, NEUTRAL))
+            # A paragraph is a piece of text, never a sidebar or menu, whatever its class
+            # says (<p class="contextmenu Body">); only a junk name (a comment) counts.
+            if tag == "p" and JUNK < hint < NEUTRAL:
+                hint = NEUTRAL
             if hint:
                 self.hint[el] = hint
         in_link = in_link or tag == "a"
@@ -136,14 +142,24 @@ class _Walk:
         for el, parent in self.order:  # children before parents
             score = sums.pop(el, 0.0) + self.value.get(el, 0.0)
             hint = self.hint.get(el, NEUTRAL)
-            # Its prose is not the article's. Themes also give page wrappers such names
-            # ("content-with-sidebar", "ad-margins"): one holding half the page is layout.
-            if hint == JUNK or (hint < NEUTRAL and self.text[el][0] < wrapper):
+            # Its prose is not the article's, unless the name misleads (see _furniture_size).
+            chars = self.text[el][0]
+            if hint == JUNK or (hint < NEUTRAL and _furniture_size(hint, chars, wrapper)):
                 score = -abs(score) * 0.5
             if el in self.value:
                 self.score[el] = score * (1.3 if hint == BODY else 1.1) if hint > NEUTRAL else score
             if parent is not None:
                 sums[parent] = sums.get(parent, 0.0) + score
+
+
+def _furniture_size(hint: int, chars: int, wrapper: float) -> bool:
+    """Whether an element named as furniture is small enough to be what its name says.
+
+    Themes name page wrappers "content-with-sidebar" (one holding half the page is
+    layout), and CMSs put "meta" or "ad" on the article's own wrapper (HubSpot's
+    "hs_cos_wrapper_meta_field"): small furniture (NOISE) holding this much text is not.
+    """
+    return chars < wrapper and (hint != NOISE or chars < _SMALL_FURNITURE)
 
 
 def _block_value(tag: str, length: int, links: int, sentence: bool) -> float:
@@ -159,9 +175,14 @@ def _block_value(tag: str, length: int, links: int, sentence: bool) -> float:
     return -_LABEL_COST * plain
 
 
+# React's streaming server rendering sends late content as <div hidden id="S:0"> for a
+# script to move into place: what the reader sees once the page has loaded.
+_STREAMED = re.compile(r"S:\d+")
+
+
 def _hidden(el: _Element) -> bool:
     if el.get("hidden") is not None:
-        return True
+        return not _STREAMED.fullmatch(el.get("id") or "")
     style = el.get("style")
     return bool(style and _HIDDEN_STYLE.search(style))
 
@@ -222,13 +243,16 @@ def _clean(top: _Element, walk: _Walk) -> None:
 
 def _is_furniture(el: _Element, walk: _Walk, top_total: int) -> bool:
     tag = el.tag
-    if tag in _NEVER_CONTENT:
-        return True
     total, links = walk.text.get(el, (0, 0))
+    # A furniture tag or name on the element holding most of the text is misleading
+    # (a <header class="rich-text"> around a whole post).
+    minor = total * 2 < top_total
+    if tag in _NEVER_CONTENT and (minor or tag == "h1"):
+        return True
     if tag in _LINK_LISTS and links * 2 > total:
         return True
-    # A furniture name on the element holding most of the text is a misleading name.
-    if walk.hint.get(el, NEUTRAL) < NEUTRAL and total * 2 < top_total:
+    hint = walk.hint.get(el, NEUTRAL)
+    if hint < NEUTRAL and minor and (hint != NOISE or total < _SMALL_FURNITURE):
         return True
     return (
         total <= _SHORT
