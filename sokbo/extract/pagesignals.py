@@ -2,8 +2,9 @@
 
 Kept apart from the verdict so that bench/pagetype.py reports on exactly what the package
 reads. Fast by leaving the walking to libxml2: the body is copied with chrome cut out, its
-text read in one call, and Python loops only over the elements that matter (paragraphs, links, headings, dates), at most `MAX_ELEMENTS` of each
-kind. The URL is read in `pageurl`. Pure: no network, no clock.
+text read in one call, and Python loops only over the elements that matter (paragraphs,
+links, headings, dates), at most `MAX_ELEMENTS` of each kind. The URL is read in
+`pageurl`. Pure: no network, no clock.
 """
 
 from __future__ import annotations
