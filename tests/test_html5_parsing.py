@@ -55,12 +55,6 @@ ARTICLE_PARAGRAPH = re.compile(r"paragraph( \d)?:")
 # The body found by a source's own selector, or by the generic extractor.
 BY_SELECTOR = Preset(name="html5", body=("article",))
 BY_GENERIC = PRESETS["generic"]
-# The generic extractor drops <object> and <applet> content while it scores the page,
-# and a <form> as furniture (sokbo/extract/generic.py _DROP, _NEVER_CONTENT): paragraphs
-# inside an unclosed one are lost there, though the parser and the clean stage keep them.
-# Not strict: the extractor's rules are being reworked (a <form> holding most of the text
-# is no longer furniture there).
-GENERIC_DROPS = {"object", "applet", "form"}
 EXECUTABLE_TAGS = {"script", "iframe", "object", "embed", "applet", "frame", "frameset", "form"}
 
 
@@ -127,15 +121,7 @@ def test_every_paragraph_a_browser_shows_survives(name: str) -> None:
     assert [p for p in expected if p not in text] == []
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(reason="generic.py drops it", strict=False))
-        if name in GENERIC_DROPS
-        else name
-        for name in CASES
-    ],
-)
+@pytest.mark.parametrize("name", CASES)
 def test_every_paragraph_a_browser_shows_survives_the_generic_extractor(name: str) -> None:
     html = read(name)
     expected = browser_paragraphs(html)

@@ -41,7 +41,7 @@ from sokbo.htmltree import inner_html
 
 # Never text a reader sees; removed during the walk.
 _DROP = frozenset(
-    "script style noscript template svg canvas iframe object embed applet input "  # noqa: SIM905
+    "script style noscript template svg canvas iframe embed input "  # noqa: SIM905
     "select textarea button option link meta head map dialog".split()
 )
 # Elements that start a new block of text; everything else is inline and adds its text to
