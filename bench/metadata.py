@@ -66,7 +66,7 @@ from sokbo.encoding import decode_html
 from sokbo.extract import metadata
 from sokbo.extract.article import ExtractError, parse_article
 from sokbo.extract.presets import PRESETS
-from sokbo.htmltree import parse_document
+from sokbo.htmlparse import parse_document
 from sokbo.models import FeedHint, Page
 
 # After the WCXB pages were collected (their latest dates are of March 13, 2026).

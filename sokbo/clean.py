@@ -11,7 +11,8 @@ import nh3
 from lxml.etree import _Element
 
 from sokbo.extract.images import LAZY_SRC_ATTRIBUTES, largest_candidate
-from sokbo.htmltree import HTML_WS, drop_element, inner_html, parse_fragment
+from sokbo.htmlparse import parse_fragment
+from sokbo.htmltree import HTML_WS, drop_element, inner_html
 
 __all__ = ["clean_html"]
 

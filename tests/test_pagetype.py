@@ -11,7 +11,7 @@ import lxml.html
 import pytest
 
 from sokbo.extract.pagetype import NO_EVIDENCE, is_article, read_signals
-from sokbo.htmltree import parse_document
+from sokbo.htmlparse import parse_document
 from tests.conftest import run_sokbo
 from tests.fixture_server import serve_fixture
 

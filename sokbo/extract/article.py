@@ -21,7 +21,8 @@ from sokbo.extract.generic import extract_main
 from sokbo.extract.pagetype import is_article
 from sokbo.extract.presets import Preset
 from sokbo.extract.text import html_to_text, squash, summarize
-from sokbo.htmltree import drop_element, inner_html, parse_document
+from sokbo.htmlparse import parse_document
+from sokbo.htmltree import drop_element, inner_html
 from sokbo.models import Article, Page
 from sokbo.urls import http_url
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urldefrag, urlsplit
 
 from lxml import etree
 
-from sokbo.htmltree import parse_document
+from sokbo.htmlparse import parse_document
 from sokbo.urls import http_url
 
 FEED_TYPES = frozenset(

@@ -10,7 +10,7 @@ import lxml.html
 
 from sokbo.extract import jsonld
 from sokbo.extract.pagemeta import Found, PageMeta
-from sokbo.htmltree import parse_fragment
+from sokbo.htmlparse import parse_fragment
 from sokbo.urls import http_url
 
 # Path words of site chrome. "logo", "favicon" and "sprite" count anywhere ("siteLogo.png");
