@@ -310,11 +310,19 @@ def _decode_document(
         if all(candidate[0] != seen[0] for seen in unique):
             unique.append(candidate)
 
+    cut: Decoded | None = None
     for codec, source, offset in unique:
         try:
-            return _decode_as(body[offset:] if offset else body, codec, source, strict=True)
+            decoded = _decode_as(body[offset:] if offset else body, codec, source, strict=True)
         except UnicodeDecodeError:
             continue  # a declaration that does not fit the bytes is a lie: try the next
+        if not decoded.cut_at_end or source != "detected":
+            return decoded
+        # A guess that only fits by cutting the last character loses to one that fits
+        # whole: a lone CP949 Hangul syllable is also the start of a UTF-8 character.
+        cut = cut or decoded
+    if cut is not None:
+        return cut
 
     # Nothing fits: the fewest undecodable bytes wins; ties go to the earlier (declared) one.
     best: Decoded | None = None
