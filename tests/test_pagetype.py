@@ -204,3 +204,19 @@ def test_listing_crawl_posts_articles_and_counts_refused_pages(tmp_path: Path) -
     assert any(line.split()[:1] == ["1"] and "about page" in line for line in dropped)
     assert any(line.split()[:1] == ["1"] and "legal notice" in line for line in dropped)
     assert "Dropped: not an article (an about page by its URL)" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["", "{{ post.date }}", "unknown"])
+def test_a_date_field_that_holds_no_date_is_no_evidence(value: str) -> None:
+    html = f"""<html><head>
+<meta property="article:published_time" content="{value}">
+<script type="application/ld+json">{{"@type": "NewsArticle", "datePublished": "{value}"}}</script>
+</head><body><h1>Title</h1><p>Text.</p></body></html>"""
+    assert not read_signals(parse_document(html), "https://example.com/a").dated
+
+
+def test_a_date_field_that_holds_a_date_is_evidence() -> None:
+    html = """<html><head>
+<meta property="article:published_time" content="2024-06-20T14:30:00+09:00">
+</head><body><h1>Title</h1><p>Text.</p></body></html>"""
+    assert read_signals(parse_document(html), "https://example.com/a").dated

@@ -22,7 +22,7 @@ from lxml import etree
 from lxml.etree import XPath
 
 from sokbo.extract import jsonld, pageurl
-from sokbo.extract.datetext import labelled
+from sokbo.extract.datetext import labelled, parse_datetime_text
 
 _PUBLISHED_META = (
     "article:published_time", "og:published_time", "article:published", "datepublished",
@@ -363,12 +363,19 @@ def _dated(objects: list[dict[str, object]], meta: dict[str, str], head: str) ->
     """A publication date in JSON-LD, meta tags or after a label near the top of the text."""
     # A WebPage's dates describe the page template as often as the story: not evidence.
     for kind, obj in jsonld.articles(objects):
-        if kind != "WebPage" and (obj.get("datePublished") or obj.get("dateCreated")):
+        if kind != "WebPage" and any(
+            _a_date(obj.get(key)) for key in ("datePublished", "dateCreated")
+        ):
             return True
-    if any(meta.get(key) for key in _PUBLISHED_META):
+    if any(_a_date(meta.get(key)) for key in _PUBLISHED_META):
         return True
     published, _ = labelled(head, UTC, _LATEST)
     return published is not None
+
+
+def _a_date(value: object) -> bool:
+    """A value that reads as a date: an empty or template value ("{{date}}") is no evidence."""
+    return isinstance(value, str) and parse_datetime_text(value, UTC, _LATEST) is not None
 
 
 _STORY_TYPES = frozenset(
