@@ -18,6 +18,7 @@ from lxml.etree import ParserError
 
 from sokbo.extract import metadata
 from sokbo.extract.generic import extract_main
+from sokbo.extract.pagemeta import PageMeta
 from sokbo.extract.pagetype import is_article
 from sokbo.extract.presets import Preset
 from sokbo.extract.text import html_to_text, squash, summarize
@@ -45,7 +46,7 @@ def parse_article(page: Page, preset: Preset, timezone: tzinfo, language: str | 
     evidence: dict[str, str] = {}
 
     if hint.speculative:
-        _require_article_page(root, page.final_url)
+        _require_article_page(root, page.final_url, info)
 
     # Metadata first: the generic extractor below may rework the tree.
     found_title = metadata.title(root, info, preset.title)
@@ -116,7 +117,7 @@ def parse_article(page: Page, preset: Preset, timezone: tzinfo, language: str | 
     )
 
 
-def _require_article_page(root: lxml.html.HtmlElement, url: str) -> None:
+def _require_article_page(root: lxml.html.HtmlElement, url: str, info: PageMeta) -> None:
     """For a page reached by following links: refuse service, product, collection, forum,
     listing and documentation pages, with the reason (logged and counted as a drop).
 
@@ -125,7 +126,7 @@ def _require_article_page(root: lxml.html.HtmlElement, url: str) -> None:
     (sokbo.extract.pagetype) rather than og:type alone, which many Korean news CMSs set
     to "website" on real articles and WordPress sets to "article" on about pages.
     """
-    verdict = is_article(root, url)
+    verdict = is_article(root, url, info)
     if not verdict.article:
         raise ExtractError(verdict.reason)
 

@@ -23,6 +23,7 @@ from lxml.etree import XPath
 
 from sokbo.extract import jsonld, pageurl
 from sokbo.extract.datetext import labelled, parse_datetime_text
+from sokbo.extract.pagemeta import PageMeta, read_page
 
 _PUBLISHED_META = (
     "article:published_time", "og:published_time", "article:published", "datepublished",
@@ -54,13 +55,9 @@ _CHROME = frozenset(
 )  # fmt: skip
 # Where a list of cards or posts can sit (not inline elements, not table rows).
 _CONTAINERS = frozenset({"div", "section", "ul", "ol", "main", "article", "body", "tbody", "dl"})
-_BLOCKS = frozenset({"p", "div", "td", "li", "blockquote", "section", "dd"})
-_HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 _TEASER_MARKS = frozenset({"h2", "h3", "h4", "h5", "img"})
 T = TypeVar("T")
 _PARAGRAPH = 120  # characters a block of prose has at least
-_USER_CLASS = re.compile(r"author|user|poster|member")
-_AUTHOR_CLASS = re.compile(r"author|byline")
 
 _CART = re.compile(
     r"add(?:ed)?\s+to\s+(?:cart|bag|basket)|buy\s+now|장바구니|바로\s*구매|구매하기|checkout"
@@ -93,24 +90,14 @@ class Signals:
 
     types: frozenset[str]  # schema.org types from JSON-LD and microdata
     og_type: str
-    offers: bool  # a schema.org Product that carries offers: a shop's page
     dated: bool  # a publication date in metadata or after a label
     byline: bool  # an author named in metadata or marked in the page
     path_kind: str | None  # what the URL says the page is, if anything
     slug_words: int  # words in the URL's last segment: a story's URL spells its headline
-    depth: int  # segments in the URL's path
-    path_date: bool  # a date in the path: /2024/06/ or 20240620
-    path_number: bool  # a number of four digits or more in the path or query: an id
-    title_words: int  # words in the <title>
     legal_title: bool  # a title such as "Privacy Policy" or 이용약관
     text: int  # characters of text outside navigation and other chrome
     link_text: int  # of those, characters inside links
-    list_text: int  # of those, characters inside list items
     prose: int  # characters of prose in the block that holds the most
-    paragraphs: int  # paragraphs of prose (a block of _PARAGRAPH characters, few links)
-    longest: int  # characters in the longest paragraph
-    headings: int  # h2..h6 outside chrome
-    times: int  # <time> elements
     teasers: int  # the largest group of like siblings that each hold a heading and a link
     posts: int  # the largest group of like siblings that each hold a date and a user
     comments: int  # microdata Comment / forum post items
@@ -120,20 +107,15 @@ class Signals:
     doc_marks: int  # documentation markers: TechArticle, "Edit this page", a docs generator
 
 
-def read_signals(root: lxml.html.HtmlElement, url: str) -> Signals:
-    """Every signal the verdict weighs, from the parsed page and the URL it came from."""
-    objects = jsonld.read_jsonld(root)
-    types = {t for obj in objects for t in jsonld.types_of(obj)}
-    offers = any(
-        obj.get("offers")
-        for obj in objects
-        if {"Product", "ProductGroup"} & set(jsonld.types_of(obj))
-    )
-    meta = _meta(root)
+def read_signals(root: lxml.html.HtmlElement, url: str, info: PageMeta | None = None) -> Signals:
+    """Every signal the verdict weighs, from the parsed page and the URL it came from;
+    `info` is the page's metadata when the caller has read it already."""
+    info = info or read_page(root)
+    objects, meta = info.jsonld, info.meta
     body = root.find("body")
     page = _read_body(body if body is not None else root)
     itemtypes = page.itemtypes
-    types |= itemtypes
+    types = {t for obj in objects for t in jsonld.types_of(obj)} | itemtypes
     lowered = page.all_text[:_MAX_TEXT].lower()  # once, for the phrase patterns (no re.I)
     title = root.find("head/title")
     title_text = title.text_content() if title is not None else ""
@@ -142,15 +124,10 @@ def read_signals(root: lxml.html.HtmlElement, url: str) -> Signals:
     return Signals(
         types=frozenset(types),
         og_type=meta.get("og:type", "").lower(),
-        offers=offers or "product:price:amount" in meta,
         dated=_dated(objects, meta, page.all_text[:_LABEL_SPAN]),
         byline=_byline(root, objects, meta),
         path_kind=url_shape.kind,
         slug_words=url_shape.slug_words,
-        depth=url_shape.depth,
-        path_date=url_shape.dated,
-        path_number=url_shape.number,
-        title_words=len(title_text.split()),
         legal_title=any(
             _LEGAL_TITLE.search(t)
             for t in (title_text, h1.text_content() if h1 is not None else "")
@@ -158,12 +135,7 @@ def read_signals(root: lxml.html.HtmlElement, url: str) -> Signals:
         ),
         text=page.text,
         link_text=page.link_text,
-        list_text=page.list_text,
         prose=page.prose,
-        paragraphs=page.paragraphs,
-        longest=page.longest,
-        headings=page.headings,
-        times=page.times,
         teasers=page.teasers,
         posts=page.posts,
         comments=sum(1 for t in itemtypes if t in ("Comment", "DiscussionForumPosting", "Answer")),
@@ -208,12 +180,7 @@ class _Body:
 
     text: int = 0
     link_text: int = 0
-    list_text: int = 0
     prose: int = 0
-    paragraphs: int = 0
-    longest: int = 0
-    headings: int = 0
-    times: int = 0
     teasers: int = 0
     posts: int = 0
     code_lines: int = 0
@@ -252,14 +219,7 @@ def _read_body(body: lxml.html.HtmlElement) -> _Body:
     found.all_text = " ".join(etree.tostring(page, method="text", encoding=str).split())
     found.text = len(found.all_text)
     found.link_text = sum(len(a.text_content().strip()) for a in _first(page.iter("a")))
-    found.list_text = sum(
-        len(li.text_content().strip())
-        for li in _first(page.iter("li"))
-        if next(li.iterancestors("li"), None) is None
-    )
-    found.headings = sum(1 for _ in page.iter(*_HEADINGS))
     times = list(page.iter("time"))
-    found.times = len(times)
     found.code_lines = sum(pre.text_content().count("\n") + 1 for pre in _first(page.iter("pre")))
     _prose(found, page)
     found.teasers = _teasers(page)
@@ -274,8 +234,8 @@ def _first(elements: Iterable[T]) -> Iterator[T]:
 
 
 def _prose(found: _Body, page: lxml.html.HtmlElement) -> None:
-    """Paragraphs of prose (a <p>, or a block whose own text is long, with few links),
-    and the most prose under one parent or grandparent: a story split in <section>s or
+    """The most prose (in a <p>, or a block whose own text is long, with few links)
+    under one parent or grandparent: a story split in <section>s or
     wrapped per paragraph is still one block."""
     by_holder: dict[lxml.html.HtmlElement, int] = {}
     others = _LONG_OWN_TEXT(page)
@@ -294,8 +254,6 @@ def _prose(found: _Body, page: lxml.html.HtmlElement) -> None:
             continue
         if sum(len(a.text_content()) for a in element.iter("a")) >= 0.3 * size:
             continue
-        found.paragraphs += 1
-        found.longest = max(found.longest, size)
         holder = element.getparent() if element.tag == "p" else element
         for _ in range(2):
             if holder is None:
@@ -346,17 +304,6 @@ def _posts(times: list[lxml.html.HtmlElement]) -> int:
 def _has_user(card: object) -> bool:
     found = _USER_MARKS(card) if isinstance(card, lxml.html.HtmlElement) else []
     return bool(found)
-
-
-def _meta(root: lxml.html.HtmlElement) -> dict[str, str]:
-    meta: dict[str, str] = {}
-    for element in root.iter("meta"):
-        content = (element.get("content") or "").strip()
-        if content:
-            for attr in ("property", "name", "itemprop"):
-                for key in (element.get(attr) or "").lower().split():
-                    meta.setdefault(key, content)
-    return meta
 
 
 def _dated(objects: list[dict[str, object]], meta: dict[str, str], head: str) -> bool:

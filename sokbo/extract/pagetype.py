@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import lxml.html
 
+from sokbo.extract.pagemeta import PageMeta
 from sokbo.extract.pagesignals import TYPE_GROUPS, Signals, read_signals
 
 __all__ = ["NO_EVIDENCE", "Signals", "Verdict", "is_article", "judge", "read_signals"]
@@ -35,9 +36,10 @@ class Verdict:
     reason: str
 
 
-def is_article(root: lxml.html.HtmlElement, url: str) -> Verdict:
-    """The verdict on one page; `url` is where it was fetched (its path is evidence)."""
-    return judge(read_signals(root, url))
+def is_article(root: lxml.html.HtmlElement, url: str, info: PageMeta | None = None) -> Verdict:
+    """The verdict on one page; `url` is where it was fetched (its path is evidence),
+    `info` its metadata when the caller has read it already."""
+    return judge(read_signals(root, url, info))
 
 
 def judge(s: Signals) -> Verdict:

@@ -47,8 +47,6 @@ _HOST_KINDS = {
 }  # fmt: skip
 _SLUG_SPLIT = re.compile(r"[-_+\s]+")
 _EXTENSION = re.compile(r"\.(?:s?html?|php|aspx?|jsp)$", re.I)
-_PATH_DATE = re.compile(r"/(?:19|20)\d\d/(?:0?[1-9]|1[0-2])(?:/|$)|(?:19|20)\d\d[01]\d[0-3]\d")
-_LONG_NUMBER = re.compile(r"\d{4,}")
 
 
 class UrlShape(NamedTuple):
@@ -56,22 +54,11 @@ class UrlShape(NamedTuple):
 
     kind: str | None  # what the URL says the page is, if anything (one of PATH_KINDS)
     slug_words: int  # words in the last segment: a story's URL spells its headline
-    depth: int  # segments in the path
-    dated: bool  # a date in the path: /2024/06/ or 20240620
-    number: bool  # a number of four digits or more in the path or query: an id
 
 
 def read_url(url: str) -> UrlShape:
     """The shape of `url` (where the page was fetched)."""
-    parts = urlsplit(url)
-    path = unquote(parts.path)
-    return UrlShape(
-        kind=_path_kind(url),
-        slug_words=_slug_words(path),
-        depth=sum(1 for part in path.split("/") if part),
-        dated=bool(_PATH_DATE.search(path)),
-        number=bool(_LONG_NUMBER.search(path + parts.query)),
-    )
+    return UrlShape(kind=_path_kind(url), slug_words=_slug_words(unquote(urlsplit(url).path)))
 
 
 def _slug_words(path: str) -> int:
