@@ -47,7 +47,7 @@ from sokbo.config import (
 )
 from sokbo.crawls import CRAWLS
 from sokbo.jobs import JOBS_TABLE, current_interval, make_trigger, source_of, sync_jobs
-from sokbo.lock import Holder, scheduler_lock
+from sokbo.lock import Holder, scheduler_lock, source_lock
 from sokbo.logsetup import setup_logging
 from sokbo.store import Store
 
@@ -82,6 +82,7 @@ class Scheduler:
         self.failure: str | None = None
         config.crawl.state_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store.open(config.store)
+        self._close_abandoned_runs()
         # Held across the job syncs, the adaptive reschedules and the stop, which come
         # from three threads (main, signals, workers) and must not interleave.
         self._lock = threading.RLock()
@@ -101,6 +102,21 @@ class Scheduler:
         self.scheduler.add_listener(self._ran, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
         self.scheduler.add_listener(self._busy, EVENT_JOB_MAX_INSTANCES)
+
+    def _close_abandoned_runs(self) -> None:
+        """Run records a killed scheduler left open: closed for the sources no crawl holds
+        now (a crawl it started may outlive it and complete its own)."""
+        free = set()
+        for source in self.config.source:
+            lock = source_lock(self.config, source.id)
+            try:
+                if lock.try_acquire():
+                    free.add(source.id)
+            finally:
+                lock.release()
+        closed = self.store.abandon_open_runs(datetime.now(UTC), free)
+        if closed:
+            logger.warning("closed %d run records left open by a scheduler that stopped", closed)
 
     def run(self) -> int:
         """Schedule until stopped; EXIT_OK after a clean stop."""

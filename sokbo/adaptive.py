@@ -6,10 +6,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from itertools import pairwise
 
-from sqlalchemy import Engine, select
-
-from sokbo.store import Store, articles
-
 # How far back the pace is read: long enough to span a night, short enough that a source
 # which changed its rhythm (an election night, a holiday) is followed within a day.
 WINDOW = timedelta(days=1)
@@ -56,16 +52,3 @@ def _median(values: list[timedelta]) -> timedelta:
     if len(ordered) % 2:
         return ordered[middle]
     return (ordered[middle - 1] + ordered[middle]) / 2
-
-
-def recent_article_times(store: Store | Engine, source_id: str, since: datetime) -> list[datetime]:
-    """When each of the source's articles since `since` appeared: its publication time,
-    or when sokbo first saw it if that was earlier (a date set in the future)."""
-    engine = store.engine if isinstance(store, Store) else store
-    query = select(articles.c.published, articles.c.first_seen).where(
-        (articles.c.source_id == source_id)
-        & (articles.c.published >= since)
-        & (articles.c.first_seen >= since)
-    )
-    with engine.connect() as conn:
-        return sorted(min(row.published, row.first_seen) for row in conn.execute(query))

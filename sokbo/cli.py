@@ -80,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
         help="when a source is being crawled already (by the scheduler, say), wait until "
         "it is free (at most SECONDS) instead of exiting with status 3",
     )
+    crawl.add_argument(
+        "--run-id",
+        type=int,
+        # The scheduler's own: the run's row it opened for this crawl (one source only).
+        help=argparse.SUPPRESS,
+    )
     commands.add_parser(
         "schedule",
         parents=[common],
@@ -184,7 +190,18 @@ def _main(argv: Sequence[str] | None) -> int:
 
         return run_scheduler(config, config_path)
     sources = args.sources or [source.id for source in config.source]
-    return crawl(config, config_path, sources, verbose=verbose, cache=args.cache, wait=args.wait)
+    if args.run_id is not None and len(sources) != 1:
+        print("sokbo crawl: --run-id needs exactly one source", file=sys.stderr)
+        return EXIT_USAGE
+    return crawl(
+        config,
+        config_path,
+        sources,
+        verbose=verbose,
+        cache=args.cache,
+        wait=args.wait,
+        run_id=args.run_id,
+    )
 
 
 def describe(config: Config, path: Path) -> str:
@@ -211,6 +228,7 @@ def crawl(
     verbose: bool = False,
     cache: bool = False,
     wait: float | None = None,
+    run_id: int | None = None,
 ) -> int:
     """Lock the sources (one crawl of a source at a time, scheduled or not: see
     sokbo.lock), then crawl them; EXIT_LOCKED when one stays busy. `wait`: None to give
@@ -233,10 +251,17 @@ def crawl(
         print(f"store: {store_error(exc)}", file=sys.stderr)
         return EXIT_FAILED
     with locks:
-        return _crawl(config, path, sources, verbose, cache)
+        return _crawl(config, path, sources, verbose, cache, run_id)
 
 
-def _crawl(config: Config, path: Path, sources: Sequence[str], verbose: bool, cache: bool) -> int:
+def _crawl(
+    config: Config,
+    path: Path,
+    sources: Sequence[str],
+    verbose: bool,
+    cache: bool,
+    run_id: int | None,
+) -> int:
     """Run the sources' spiders in this process, one crawler each, then summarise."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
@@ -259,7 +284,7 @@ def _crawl(config: Config, path: Path, sources: Sequence[str], verbose: bool, ca
     for source_id in sources:
         source = config.get_source(source_id)
         crawler = process.create_crawler(process.spider_loader.load(source.kind))
-        process.crawl(crawler, source=source_id)
+        process.crawl(crawler, source=source_id, run_id=run_id)
         crawlers[source_id] = crawler
     started = time.monotonic()
     process.start()

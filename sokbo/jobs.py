@@ -14,7 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Column, Float, MetaData, Table, Unicode, create_engine, inspect, select
 from sqlalchemy.engine import make_url
 
-from sokbo.adaptive import WINDOW, adaptive_interval, recent_article_times
+from sokbo.adaptive import WINDOW, adaptive_interval
 from sokbo.config import ADAPTIVE, Config, SourceConfig, format_duration, parse_interval
 from sokbo.cron import cron_trigger
 from sokbo.store import Store
@@ -130,7 +130,7 @@ def current_interval(config: Config, store: Store, source: SourceConfig) -> time
     if source.schedule != ADAPTIVE:
         return None
     now = datetime.now(UTC)
-    times = recent_article_times(store, source.id, now - WINDOW)
+    times = store.article_arrivals(source.id, now - WINDOW)
     interval = adaptive_interval(times, now, source.min_interval, source.max_interval)
     return timedelta(seconds=round(interval.total_seconds()))  # what a trigger can keep
 

@@ -13,21 +13,23 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from sokbo.cli import EXIT_LOCKED
 from sokbo.config import Config, ConfigError, SourceConfig, format_duration, load_config
 from sokbo.crawls import CRAWLS, Crawls
 from sokbo.outcome import crawl_counts
-from sokbo.store import Store, runs, store_error
+from sokbo.store import OpenRun, SettledRun, Store, store_error
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # The crawl's last stderr lines, kept for the error summary of a crawl that died.
 _TAIL_LINES = 5
@@ -49,8 +51,10 @@ class RunResult:
     crawl_seconds: float | None = None
 
 
-def crawl_command(config_path: Path, source_id: str) -> list[str]:
-    return [sys.executable, "-m", "sokbo.cli", "crawl", source_id, "--config", str(config_path)]
+def crawl_command(config_path: Path, source_id: str, run: OpenRun | None) -> list[str]:
+    """The crawl process's command; it completes the run's row `run` when there is one."""
+    command = [sys.executable, "-m", "sokbo.cli", "crawl", source_id, "--config", str(config_path)]
+    return command + (["--run-id", str(run.id)] if run else [])
 
 
 def run_job(config_path: str, source_id: str) -> None:
@@ -85,11 +89,14 @@ def run_source(
 def _run(
     config: Config, config_path: Path, source: SourceConfig, crawls: Crawls
 ) -> RunResult | None:
-    started = datetime.now(UTC)
     clock = time.monotonic()
-    process = crawls.spawn(source.id, crawl_command(config_path, source.id), config_path.parent)
+    run = _in_store(config, source.id, lambda store: store.open_run(source.id, datetime.now(UTC)))
+    process = crawls.spawn(
+        source.id, crawl_command(config_path, source.id, run), config_path.parent
+    )
     if process is None:
         logger.info("%s: not started: the scheduler is stopping", source.id)
+        _discard(config, run)
         return None
     logger.info("%s: run started (pid %d)", source.id, process.pid)
     tail: deque[str] = deque(maxlen=_TAIL_LINES)
@@ -106,28 +113,47 @@ def _run(
     seconds = time.monotonic() - clock
     if status == EXIT_LOCKED:
         logger.info("%s: skipped: already running (another crawl holds its lock)", source.id)
+        _discard(config, run)
         return RunResult(source.id, status, seconds, {}, None, skipped=True)
-    stats: dict[str, Any] = {}
-    errors: str | None = _exit_summary(status, why, tail)
-    crawl_seconds: float | None = None
-    try:
-        store = Store.open(config.store)
-    except SQLAlchemyError as exc:  # the crawl said so too; the next run records its own
-        logger.error("%s: run not recorded: store: %s", source.id, store_error(exc))
-    else:
-        try:
-            stats, errors, crawl_seconds = _record(store, source.id, started, status, why, tail)
-            _rebuild_queued_feeds(store, config, source.id)
-            _check_health(store, config, source.id)
-        except SQLAlchemyError as exc:
-            logger.error("%s: run not recorded: store: %s", source.id, store_error(exc))
-        finally:
-            store.close()
+    died = _exit_summary(status, why, tail)
+
+    def settle(store: Store) -> SettledRun:
+        settled = store.settle_run(run, datetime.now(UTC), status, why, died) if run else None
+        _rebuild_queued_feeds(store, config, source.id)
+        _check_health(store, config, source.id)
+        return settled or SettledRun({}, died, None)
+
+    settled = _in_store(config, source.id, settle) or SettledRun({}, died, None)
     result = RunResult(
-        source.id, status, seconds, crawl_counts(stats), errors, crawl_seconds=crawl_seconds
+        source.id,
+        status,
+        seconds,
+        crawl_counts(settled.stats),
+        settled.errors,
+        crawl_seconds=settled.seconds,
     )
     _log_end(result)
     return result
+
+
+def _in_store(config: Config, source_id: str, work: Callable[[Store], T]) -> T | None:
+    """`work` on the store, opened for it and closed after (the store is not held open
+    while a crawl runs); None after logging why, when the store fails."""
+    try:
+        store = Store.open(config.store)
+        try:
+            return work(store)
+        finally:
+            store.close()
+    except SQLAlchemyError as exc:  # the crawl says so too; the next run records its own
+        logger.error("%s: run not recorded: store: %s", source_id, store_error(exc))
+        return None
+
+
+def _discard(config: Config, run: OpenRun | None) -> None:
+    """Forget the row of a run that did not happen."""
+    if run is not None:
+        _in_store(config, run.source_id, lambda store: store.discard_run(run))
 
 
 def _wait(
@@ -166,42 +192,6 @@ def _forward_stderr(process: subprocess.Popen[str], source_id: str, tail: deque[
             tail.append(line)
             logger.info("%s | %s", source_id, line)
     process.stderr.close()
-
-
-def _record(
-    store: Store,
-    source_id: str,
-    started: datetime,
-    status: int,
-    why: str | None,
-    tail: deque[str],
-) -> tuple[dict[str, Any], str | None, float | None]:
-    """Complete the run's row: the spider records one when it closes; a crawl that
-    died before (killed, crashed, a bad config) gets one from here. (stats, errors, the
-    crawl's own seconds as its row has them, None when it recorded none)."""
-    query = (
-        select(runs.c.id, runs.c.stats, runs.c.errors, runs.c.started, runs.c.finished)
-        .where((runs.c.source_id == source_id) & (runs.c.started >= started))
-        .order_by(runs.c.id.desc())
-        .limit(1)
-    )
-    with store.engine.begin() as conn:
-        row = conn.execute(query).first()
-        if row is not None:
-            errors = "; ".join(part for part in (why, row.errors) if part) or None
-            conn.execute(
-                runs.update().where(runs.c.id == row.id).values(exit_status=status, errors=errors)
-            )
-            return dict(row.stats), errors, (row.finished - row.started).total_seconds()
-    errors = _exit_summary(status, why, tail)
-    if why:
-        reason = "timeout" if why.startswith("timed out") else "shutdown"
-    else:
-        reason = "killed" if status < 0 else "exited"
-    store.record_run(
-        source_id, started, datetime.now(UTC), reason, {}, exit_status=status, errors=errors
-    )
-    return {}, errors, None
 
 
 def _exit_summary(status: int, why: str | None, tail: deque[str]) -> str:

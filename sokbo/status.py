@@ -10,13 +10,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-
 from sokbo.config import ADAPTIVE, Config
 from sokbo.health import DAY, FIELDS, HISTORY_DAYS, StoredMark, Tally, alerts, build_history
 from sokbo.lock import LiveHolder, ProcessLock, live_holders, scheduler_lock, source_lock
 from sokbo.outcome import crawl_counts, crawl_errors, crawl_exit_status
-from sokbo.store import Store, StoreMissing, articles, runs
+from sokbo.store import Store, StoreMissing
 
 logger = logging.getLogger("sokbo.health")
 
@@ -112,15 +110,8 @@ def last_run_from(row: Mapping[Any, Any]) -> LastRun:
 
 
 def read_last_run(store: Store, source_id: str) -> LastRun | None:
-    query = (
-        select(runs)
-        .where(runs.c.source_id == source_id)
-        .order_by(runs.c.started.desc(), runs.c.id.desc())
-        .limit(1)
-    )
-    with store.engine.connect() as conn:
-        row = conn.execute(query).first()
-    return None if row is None else last_run_from(row._mapping)
+    row = store.last_run(source_id)
+    return None if row is None else last_run_from(row)
 
 
 def read_history(
@@ -128,18 +119,10 @@ def read_history(
 ) -> tuple[int, Tally, tuple[str, ...]]:
     """(new articles in the last 24 h, health over them, alerts) for one source."""
     since = now - DAY - HISTORY_DAYS * DAY
-    marks = select(articles.c.first_seen, articles.c.changed, articles.c.evidence).where(
-        (articles.c.source_id == source_id) & (articles.c.changed >= since)
-    )
-    first_run = select(func.min(runs.c.started)).where(runs.c.source_id == source_id)
-    first_article = select(func.min(articles.c.first_seen)).where(articles.c.source_id == source_id)
-    with store.engine.connect() as conn:
-        found = [StoredMark(*row) for row in conn.execute(marks)]
-        firsts = [conn.execute(first_run).scalar(), conn.execute(first_article).scalar()]
-    known = [first for first in firsts if first is not None]
+    found = [StoredMark(*mark) for mark in store.article_marks(source_id, since)]
     # A last run older than the history has nothing left to compare.
     window = (last.started, last.finished) if last and last.started >= since else None
-    history = build_history(found, now, min(known) if known else None, window)
+    history = build_history(found, now, store.first_activity(source_id), window)
     return history.new_last_24h, history.last_24h, tuple(alerts(history))
 
 

@@ -68,6 +68,9 @@ class SourceSpider(scrapy.Spider):
     source: SourceConfig
     store: Store
     started: datetime
+    # The run's row the scheduler opened for this crawl (`-a run_id=N`); None: a crawl
+    # run by hand, which records a row of its own when it closes.
+    run_id: int | None
     jobdir: Path | None
     # Validators of the feeds and sitemaps read in this run, saved only when the run
     # finishes: a crawl stopped half-way must not make the next one believe (after a
@@ -80,6 +83,7 @@ class SourceSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         try:
             config, source = cls._configured_source(crawler, kwargs.get("source"))
+            run_id = _run_id(kwargs.pop("run_id", None))
         except (UsageError, ConfigError) as exc:
             # Raised, these would reach the user as an asyncio traceback ending in exit 1.
             # A mistake on the command line gets one line and the usage status instead.
@@ -103,6 +107,7 @@ class SourceSpider(scrapy.Spider):
             print(f"source '{source.id}': store: {store_error(exc)}", file=sys.stderr)
             raise SystemExit(1) from None
         spider.started = datetime.now(UTC)
+        spider.run_id = run_id
         spider.jobdir = Path(crawler.settings["JOBDIR"]) if crawler.settings["JOBDIR"] else None
         spider.documents = {}
         if spider.jobdir is not None:
@@ -371,18 +376,22 @@ class SourceSpider(scrapy.Spider):
         self._settle_job(reason)
         stats = self.stats.get_stats()
         try:
-            self.store.record_run(
-                self.source.id,
-                self.started,
-                now,
-                reason,
-                stats,
-                exit_status=crawl_exit_status(reason, stats),
-                errors=crawl_errors(reason, stats),
-            )
+            self._record_run(now, reason, stats)
         except SQLAlchemyError as exc:
             self.logger.error("store: cannot record this run: %s", store_error(exc))
         self.store.close()
+
+    def _record_run(self, now: datetime, reason: str, stats: dict[str, Any]) -> None:
+        """On the row opened for this run, else (run by hand, or that row is gone) on a
+        row of its own."""
+        exit_status, errors = crawl_exit_status(reason, stats), crawl_errors(reason, stats)
+        if self.run_id is not None and self.store.complete_run(
+            self.run_id, self.started, now, reason, stats, exit_status=exit_status, errors=errors
+        ):
+            return
+        self.store.record_run(
+            self.source.id, self.started, now, reason, stats, exit_status=exit_status, errors=errors
+        )
 
     def _settle_job(self, reason: str) -> None:
         """Once the engine has stopped (after Scrapy's own extensions have written their
@@ -472,3 +481,13 @@ class SourceSpider(scrapy.Spider):
         an error (counted, and any ERROR line makes the run fail: sokbo.outcome)."""
         self.logger.error("%s %s: %s", what, url, why)
         self.stats.inc_value("sokbo/feed_errors")
+
+
+def _run_id(value: object) -> int | None:
+    """`-a run_id=N` as a number; None when not given."""
+    if value is None or value == "":
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        raise UsageError(f"run_id: not a run id: {value!r}") from None

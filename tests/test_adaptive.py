@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sokbo.adaptive import adaptive_interval, recent_article_times
+from sokbo.adaptive import adaptive_interval
 from sokbo.models import Article
 from sokbo.store import Store
 
@@ -93,7 +93,7 @@ def article(url: str, published: datetime, source_id: str = "src") -> Article:
     )
 
 
-def test_recent_article_times_reads_the_store(tmp_path: Path) -> None:
+def test_article_arrivals_reads_the_store(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'sokbo.db'}")
     try:
         store.upsert(article("https://a.example/1", NOW - timedelta(hours=1)), NOW)
@@ -103,7 +103,7 @@ def test_recent_article_times_reads_the_store(tmp_path: Path) -> None:
         store.upsert(article("https://a.example/3", NOW - timedelta(days=9)), NOW)
         store.upsert(article("https://b.example/1", NOW - timedelta(minutes=5), "other"), NOW)
         since = NOW - timedelta(days=1)
-        assert recent_article_times(store, "src", since) == [NOW - timedelta(hours=1), NOW]
-        assert recent_article_times(store.engine, "other", since) == [NOW - timedelta(minutes=5)]
+        assert store.article_arrivals("src", since) == [NOW - timedelta(hours=1), NOW]
+        assert store.article_arrivals("other", since) == [NOW - timedelta(minutes=5)]
     finally:
         store.close()

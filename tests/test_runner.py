@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from scheduler import Scheduler
 from sokbo.config import load_config
 from sokbo.crawls import Crawls
 from sokbo.lock import source_lock
@@ -111,3 +112,23 @@ def test_the_job_function_logs_a_config_it_cannot_use(
     run_job(str(config_path), "gone")
     assert "gone: not run: no source 'gone' in the config" in runner_log.text
     assert not (tmp_path / "data").exists()
+
+
+def test_a_scheduler_closes_the_runs_a_killed_one_left_open(tmp_path: Path) -> None:
+    config_path = write_config(tmp_path, {"src": NOWHERE, "busy": NOWHERE})
+    config = load_config(config_path)
+    store = Store(config.store.url)
+    try:
+        store.open_run("src", datetime.now(UTC))
+        store.open_run("busy", datetime.now(UTC))
+    finally:
+        store.close()
+    held = source_lock(config, "busy")  # a crawl the killed scheduler started, still going
+    assert held.try_acquire()
+    try:
+        Scheduler(config, config_path).store.close()
+    finally:
+        held.release()
+    rows = {row["source_id"]: row for row in run_rows(tmp_path)}
+    assert rows["src"]["reason"] == "abandoned"
+    assert rows["busy"]["reason"] == "running", "its crawl completes its own row"

@@ -390,3 +390,58 @@ def test_crawls_starting_at_once_create_the_schema_once(db_url: str) -> None:
         assert len(list(store.articles_for_sources(["example"]))) == processes + 1
     finally:
         store.close()
+
+
+def _run_rows(store: Store) -> list[dict[str, Any]]:
+    with store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(runs).order_by(runs.c.id))]
+
+
+def test_a_run_opened_by_the_runner_is_completed_and_settled_by_its_id(store: Store) -> None:
+    opened = store.open_run("src", T0)
+    assert store.last_run("src") is None, "a run still going is not the last run"
+    # A crawl by hand starts meanwhile and records its own row, newer than the opened one.
+    hand = store.record_run("src", T0 + timedelta(seconds=5), T0 + timedelta(seconds=9), "x", {})
+    crawl_started = T0 + timedelta(seconds=1)
+    stats = {"item_scraped_count": 2}
+    assert store.complete_run(
+        opened.id,
+        crawl_started,
+        T0 + timedelta(seconds=20),
+        "finished",
+        stats,
+        exit_status=0,
+        errors=None,
+    )
+    settled = store.settle_run(opened, T0 + timedelta(seconds=21), 0, None, "exited 0")
+    assert settled.stats == stats and settled.errors is None and settled.seconds == 19
+    rows = {row["id"]: row for row in _run_rows(store)}
+    assert (rows[opened.id]["reason"], rows[opened.id]["exit_status"]) == ("finished", 0)
+    assert rows[opened.id]["started"] == crawl_started
+    assert (rows[hand]["reason"], rows[hand]["exit_status"]) == ("x", None), "not stolen"
+
+
+def test_a_run_whose_crawl_died_is_closed_by_the_runner(store: Store) -> None:
+    killed = store.open_run("src", T0)
+    settled = store.settle_run(killed, T0 + timedelta(seconds=3), -9, None, "killed by SIGKILL")
+    assert (settled.stats, settled.errors, settled.seconds) == ({}, "killed by SIGKILL", None)
+    late = store.open_run("src", T0 + timedelta(minutes=1))
+    why = "timed out after 4s"
+    store.settle_run(late, T0 + timedelta(minutes=2), -9, why, f"{why}; killed by SIGKILL")
+    rows = _run_rows(store)
+    assert [(r["reason"], r["exit_status"]) for r in rows] == [("killed", -9), ("timeout", -9)]
+    assert rows[1]["errors"] == "timed out after 4s; killed by SIGKILL"
+    assert store.last_run("src") == rows[1]
+
+
+def test_runs_that_did_not_happen_or_were_abandoned(store: Store) -> None:
+    skipped = store.open_run("src", T0)
+    store.discard_run(skipped)
+    assert _run_rows(store) == []
+    store.open_run("a", T0)
+    store.open_run("b", T0)
+    assert store.abandon_open_runs(T0 + timedelta(hours=1), {"a"}) == 1
+    rows = _run_rows(store)
+    assert [(r["source_id"], r["reason"]) for r in rows] == [("a", "abandoned"), ("b", "running")]
+    assert rows[0]["errors"] == "the scheduler stopped before the run ended"
+    assert store.abandon_open_runs(T0, set()) == 0

@@ -1,7 +1,7 @@
 """The store, the source of truth: articles, rendered posts and crawl runs (SQLAlchemy).
 
 One class, ``Store``, over one database; its methods come from a module per concern
-(articles, posts and feeds, fetches and runs) and the tables from ``schema``.
+(articles, posts and feeds, fetches, runs) and the tables from ``schema``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sokbo.config import StoreConfig
 from sokbo.store.article_rows import article_values
 from sokbo.store.fetch_rows import DocumentState, FetchRows
 from sokbo.store.post_rows import SITE_FEED, PostRows
+from sokbo.store.run_rows import RUNNING, OpenRun, RunRows, SettledRun
 from sokbo.store.schema import (
     UTCDateTime,
     add_missing_columns,
@@ -32,8 +33,11 @@ from sokbo.store.schema import (
 )
 
 __all__ = [
+    "RUNNING",
     "SITE_FEED",
     "DocumentState",
+    "OpenRun",
+    "SettledRun",
     "Store",
     "StoreMissing",
     "UTCDateTime",
@@ -82,7 +86,7 @@ class StoreMissing(Exception):
     """`Store(url, create=False)` of a store that was never made: nothing has run yet."""
 
 
-class Store(PostRows, FetchRows):
+class Store(PostRows, FetchRows, RunRows):
     """The store: open (creating or updating the schema), use, close.
 
     `create=False` opens an existing store only, creating nothing (no folder, file or

@@ -1,17 +1,15 @@
-"""What sokbo fetched (when, validators, discoveries) and how each crawl run went."""
+"""What sokbo fetched: when, its validators, what was discovered through it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Engine, select
 
 from sokbo.incremental import FetchRecord
-from sokbo.store.schema import fetches, require_aware, runs, update_or_insert
+from sokbo.store.schema import fetches, require_aware, update_or_insert
 
 
 @dataclass
@@ -24,7 +22,7 @@ class DocumentState:
 
 
 class FetchRows:
-    """The fetch log behind incremental crawls, and the record of every run."""
+    """The fetch log behind incremental crawls."""
 
     engine: Engine
 
@@ -67,29 +65,3 @@ class FetchRows:
         }
         with self.engine.begin() as conn:
             update_or_insert(conn, fetches, {"url": url}, values)
-
-    def record_run(
-        self,
-        source_id: str,
-        started: datetime,
-        finished: datetime,
-        reason: str,
-        stats: dict[str, Any],
-        *,
-        exit_status: int | None = None,
-        errors: str | None = None,
-    ) -> None:
-        require_aware(started, finished)
-        safe = json.loads(json.dumps(stats, default=str))
-        with self.engine.begin() as conn:
-            conn.execute(
-                runs.insert().values(
-                    source_id=source_id,
-                    started=started,
-                    finished=finished,
-                    reason=reason,
-                    stats=safe,
-                    exit_status=exit_status,
-                    errors=errors,
-                )
-            )
