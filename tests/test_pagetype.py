@@ -23,17 +23,17 @@ CASES = {
     "news-article": (
         "https://herald.example/news/2024/06/20/bike-lanes",
         True,
-        "article (schema.org NewsArticle, a publication date, an author, og:type article)",
+        "article (schema.org NewsArticle, a publication date, an author, og:type article",
     ),
     "blog-post": (
         "https://flourandwater.example/2024/03/a-year-of-sourdough/",
         True,
-        "article (a publication date)",
+        "article (a publication date, a headline worded as a story)",
     ),
     "korean-news": (
         "https://barun.example/news/articleView.html?idxno=1001",
         True,
-        "article (a publication date)",
+        "article (a publication date, a story section in the URL)",
     ),
     "korean-blog": ("https://slowwalk.example/13", True, "article (a publication date"),
     "about-page": ("https://hanbit.example/about/", False, "not an article (an about page by"),
@@ -220,3 +220,52 @@ def test_a_date_field_that_holds_a_date_is_evidence() -> None:
 <meta property="article:published_time" content="2024-06-20T14:30:00+09:00">
 </head><body><h1>Title</h1><p>Text.</p></body></html>"""
     assert read_signals(parse_document(html), "https://example.com/a").dated
+
+
+def undated_page(headline: str, meta: str = "") -> str:
+    """A page with no date, no article schema and too little prose to count: only its
+    headline and its URL can say what it is."""
+    return f"""<html><head><title>{headline} | Greenleaf</title>{meta}</head><body>
+<nav><a href="/">Home</a> <a href="/shop">Shop</a></nav>
+<main><h1>{headline}</h1>
+<p>Ferns outgrow their pots every two or three years, and the roots tell you when: they
+circle the bottom of the pot or push out of the drainage holes.</p>
+<h2>Choose the new pot</h2>
+<p>Pick a pot one size larger, with drainage holes, and fill a third of it with fresh,
+loose potting mix that holds water without turning to mud.</p>
+<h2>Water it in</h2>
+<p>Set the fern at the depth it grew before, firm the mix around the roots with your
+fingers, and water until it runs out of the holes; then keep it out of direct sun.</p>
+</main><footer>Greenleaf Nursery</footer></body></html>"""
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "How to repot a fern",
+        "What is a fiddlehead?",
+        "7 ways to keep ferns green",
+        "Terracotta vs plastic pots",
+        "Does a fern need a bigger pot every spring?",
+    ],
+)
+def test_an_undated_guide_is_told_by_its_headline(headline: str) -> None:
+    url = "https://greenleaf.example/ferns"
+    verdict = is_article(parse_document(undated_page(headline)), url)
+    assert verdict.article, verdict.reason
+    assert "a headline worded as a story" in verdict.reason
+
+
+@pytest.mark.parametrize("headline", ["Fern care", "What we do", "Why choose us", "How it works"])
+def test_a_plain_or_self_describing_headline_is_no_evidence(headline: str) -> None:
+    verdict = is_article(parse_document(undated_page(headline)), "https://greenleaf.example/ferns")
+    assert verdict.reason == f"not an article ({NO_EVIDENCE})"
+
+
+def test_an_undated_page_under_a_blog_section_is_an_article() -> None:
+    root = parse_document(undated_page("Fern care"))
+    assert is_article(root, "https://greenleaf.example/blog/fern-care").article
+    assert not is_article(root, "https://greenleaf.example/garden/fern-care").article
+    # The section's own page and its later pages stay listings.
+    assert not is_article(root, "https://greenleaf.example/blog/").article
+    assert not is_article(root, "https://greenleaf.example/blog/page/2/").article

@@ -75,6 +75,20 @@ _CALLS = re.compile(
     r"|book (?:now|a |an |your )|schedule (?:a|an|your) |contact us|call (?:us|now|today)"
     r"|get started|sign up|free trial|enroll now|apply now|상담\s*신청|문의하기|견적",
 )
+# How an explainer, a how-to or a guide is titled, dated or not: a question, "how to",
+# "N ways", "tips", "X vs Y". A service page's questions are about itself ("What we do",
+# "Why choose us", "How it works"), hence the lookahead.
+_STORY_HEADLINE = re.compile(
+    r"^(?:how|what|why|when|where|which|who)\s+(?!(?:\S+\s+){0,2}(?:we|us|our)\b|it works\b)"
+    r"|^(?:\S+\s+){3,}\S*\?\s*$"
+    r"|\bhow to\b|\bguide (?:to|for)\b"
+    r"|\b(?:beginner'?s?|complete|ultimate|buying|essential|definitive) guide\b"
+    r"|^(?:top\s+)?\d{1,2}\+?\s+(?:\S+\s+){0,3}\S+s\b|\btop\s+\d{1,3}\b"
+    r"|\b(?:tips|ways|steps|things|mistakes|reasons|lessons learned)\b|\bexplained\b"
+    r"|\bvs\.?\s|\bversus\b|\beverything you need\b|\b(?:benefits|history|pros and cons) of\b"
+    r"|\bintroduction to\b|방법|\d+\s*가지",
+    re.I,
+)
 # What documentation sites print around a page, and the tools that build them.
 _DOC_TEXT = re.compile(
     r"edit this page|edit on github|was this page helpful|view page source"
@@ -94,7 +108,9 @@ class Signals:
     byline: bool  # an author named in metadata or marked in the page
     path_kind: str | None  # what the URL says the page is, if anything
     slug_words: int  # words in the URL's last segment: a story's URL spells its headline
+    story_section: bool  # the URL is a page under /blog/, /articles/, /news/...
     legal_title: bool  # a title such as "Privacy Policy" or 이용약관
+    story_headline: bool  # a headline worded as a how-to, a question, "N ways", "X vs Y"
     text: int  # characters of text outside navigation and other chrome
     link_text: int  # of those, characters inside links
     prose: int  # characters of prose in the block that holds the most
@@ -120,6 +136,8 @@ def read_signals(root: lxml.html.HtmlElement, url: str, info: PageMeta | None = 
     title = root.find("head/title")
     title_text = title.text_content() if title is not None else ""
     h1 = next(root.iter("h1"), None)
+    h1_text = " ".join(h1.text_content().split()) if h1 is not None else ""
+    headline = h1_text or " ".join(title_text.split())
     url_shape = pageurl.read_url(url)
     return Signals(
         types=frozenset(types),
@@ -128,11 +146,9 @@ def read_signals(root: lxml.html.HtmlElement, url: str, info: PageMeta | None = 
         byline=_byline(root, objects, meta),
         path_kind=url_shape.kind,
         slug_words=url_shape.slug_words,
-        legal_title=any(
-            _LEGAL_TITLE.search(t)
-            for t in (title_text, h1.text_content() if h1 is not None else "")
-            if t
-        ),
+        story_section=url_shape.story_section,
+        legal_title=any(_LEGAL_TITLE.search(t) for t in (title_text, h1_text) if t),
+        story_headline=bool(_STORY_HEADLINE.search(headline)),
         text=page.text,
         link_text=page.link_text,
         prose=page.prose,

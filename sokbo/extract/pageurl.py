@@ -45,6 +45,10 @@ _HOST_KINDS = {
     "community": "a forum page", "bbs": "a forum page", "shop": "a shop page",
     "store": "a shop page",
 }  # fmt: skip
+# A section that holds stories, with a page under it: /blog/some-post, /articles/123. The
+# section's own page (/blog/) and its index pages (/blog/page/2/) are matched by the
+# rules above, which weigh more.
+_STORY_SECTION = re.compile(r"/(?:blogs?|articles?|posts?|stories|insights|news)/[^/]+", re.I)
 _SLUG_SPLIT = re.compile(r"[-_+\s]+")
 _EXTENSION = re.compile(r"\.(?:s?html?|php|aspx?|jsp)$", re.I)
 
@@ -54,11 +58,17 @@ class UrlShape(NamedTuple):
 
     kind: str | None  # what the URL says the page is, if anything (one of PATH_KINDS)
     slug_words: int  # words in the last segment: a story's URL spells its headline
+    story_section: bool  # a page under /blog/, /articles/, /news/...: where stories are kept
 
 
 def read_url(url: str) -> UrlShape:
     """The shape of `url` (where the page was fetched)."""
-    return UrlShape(kind=_path_kind(url), slug_words=_slug_words(unquote(urlsplit(url).path)))
+    path = unquote(urlsplit(url).path)
+    return UrlShape(
+        kind=_path_kind(url),
+        slug_words=_slug_words(path),
+        story_section=bool(_STORY_SECTION.search(path)),
+    )
 
 
 def _slug_words(path: str) -> int:
