@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from sokbo.demo.server import SITE_ROOT, serve
-
-REPO = Path(__file__).resolve().parents[1]
-DEMO_CONFIG = REPO / "examples/demo/sokbo.toml"
-DEMO_ADDRESS = "http://127.0.0.1:8941"
+from tests.support.cli import write_demo_config
+from tests.support.pg import postgres_db  # noqa: F401  (a fixture any test may ask for by name)
 
 
 @pytest.fixture
@@ -32,28 +28,9 @@ def demo_base(demo_site: Path) -> Iterator[str]:
         yield base
 
 
-def write_demo_config(folder: Path, base: str) -> Path:
-    """The demo config, pointed at `base`, in its own folder (posts, feeds, store beside it)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "sokbo.toml"
-    path.write_text(DEMO_CONFIG.read_text(encoding="utf-8").replace(DEMO_ADDRESS, base), "utf-8")
-    return path
-
-
 @pytest.fixture
 def demo_config(tmp_path: Path, demo_base: str) -> Path:
     return write_demo_config(tmp_path / "run", demo_base)
-
-
-def run_sokbo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The real command in its own process (Scrapy's reactor cannot restart in one)."""
-    return subprocess.run(
-        [sys.executable, "-m", "sokbo", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

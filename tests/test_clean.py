@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sokbo.clean import clean_html
-from tests.hostile_html import HOSTILE
-from tests.htmlcompare import assert_same_html, parse_fragment
+from tests.support.hostile_html import HOSTILE
+from tests.support.htmlcompare import assert_same_html, parse_fragment
 
 BASE_URL = "https://example.tistory.com/1"
 REFERENCE_DIR = Path(__file__).parent / "golden" / "reference-posts"

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from sokbo.demo.server import SITE_ROOT, serve
-from tests.conftest import run_sokbo, write_demo_config
+from tests.support.cli import run_sokbo, write_demo_config
+
+pytestmark = pytest.mark.e2e
 
 SITES = ("opensis", "onioninfo", "newsdao", "adskorea")  # in the config's order
 

@@ -9,37 +9,12 @@ from pathlib import Path
 import pytest
 
 from sokbo.config import ConfigError, load_config, parse_interval
-from tests.conftest import run_sokbo
-
-VALID = """
-[store]
-url = "sqlite:///data/sokbo.db"
-
-[[source]]
-id = "yna"
-kind = "feed"
-start_urls = ["https://www.yna.co.kr/rss/news.xml"]
-schedule = "*/10 * * * *"
-
-[[site]]
-id = "newsdao"
-title = "newsdao"
-base_url = "https://newsdao.kr"
-posts_dir = "sites/newsdao/_posts"
-feeds_dir = "sites/newsdao/feeds"
-brand = "newsdao"
-sources = ["yna"]
-"""
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "sokbo.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+from tests.support.cli import run_sokbo
+from tests.support.configs import VALID, write_text_config
 
 
 def test_valid_config_resolves_paths_against_its_folder(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, VALID))
+    config = load_config(write_text_config(tmp_path, VALID))
     assert config.site[0].posts_dir == tmp_path / "sites/newsdao/_posts"
     assert config.store.url == f"sqlite:///{tmp_path}/data/sokbo.db"
     assert config.source[0].domains == ["www.yna.co.kr"]
@@ -292,7 +267,7 @@ MISTAKES = [
 )
 def test_mistake_is_named(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        load_config(write(tmp_path, text))
+        load_config(write_text_config(tmp_path, text))
     assert str(caught.value).replace(str(tmp_path) + "/", "").startswith(message)
 
 
@@ -317,7 +292,7 @@ def test_mistake_is_named(tmp_path: Path, text: str, message: str) -> None:
 def test_an_unknown_key_is_one_line(tmp_path: Path, text: str, message: str) -> None:
     # A misspelt required key is one mistake: not also "start_urls: required but missing".
     with pytest.raises(ConfigError) as caught:
-        load_config(write(tmp_path, text))
+        load_config(write_text_config(tmp_path, text))
     assert str(caught.value) == f"{tmp_path / 'sokbo.toml'}: {message}"
 
 
@@ -326,9 +301,10 @@ def test_missing_file(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.toml")
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("command", ["check", "crawl", "feeds"])
 def test_cli_exits_2_and_writes_nothing(tmp_path: Path, command: str) -> None:
-    path = write(tmp_path, VALID.replace('"*/10 * * * *"', '"every 5 parsecs"'))
+    path = write_text_config(tmp_path, VALID.replace('"*/10 * * * *"', '"every 5 parsecs"'))
     result = subprocess.run(
         [sys.executable, "-m", "sokbo", "--config", str(path), command],
         capture_output=True,
@@ -345,6 +321,7 @@ def test_cli_exits_2_and_writes_nothing(tmp_path: Path, command: str) -> None:
 EVERY_COMMAND = ["check", "crawl", "schedule", "feeds", "publish", "status", "demo"]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("command", EVERY_COMMAND)
 def test_a_config_path_that_is_a_folder_exits_2(tmp_path: Path, command: str) -> None:
     (tmp_path / "sokbo.toml").mkdir()
@@ -355,6 +332,7 @@ def test_a_config_path_that_is_a_folder_exits_2(tmp_path: Path, command: str) ->
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sokbo.toml"]
 
 
+@pytest.mark.e2e
 def test_a_config_path_under_a_file_exits_2(tmp_path: Path) -> None:
     (tmp_path / "plain").write_text("a file, not a folder")
     result = run_sokbo("--config", "plain/sokbo.toml", "check", cwd=tmp_path)
@@ -362,8 +340,9 @@ def test_a_config_path_under_a_file_exits_2(tmp_path: Path) -> None:
     assert result.stderr.startswith("plain/sokbo.toml: not found")
 
 
+@pytest.mark.e2e
 def test_cli_unknown_source_is_a_usage_error(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID)
+    path = write_text_config(tmp_path, VALID)
     result = subprocess.run(
         [sys.executable, "-m", "sokbo", "crawl", "--config", str(path), "nosuch"],
         capture_output=True,

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import feedparser
+import pytest
 
-from tests.conftest import run_sokbo
+from tests.support.cli import run_sokbo
+
+pytestmark = pytest.mark.e2e
 
 # A listing page (no article container) and an entry that names no page at all, both
 # newer than the five posts, as a blog's feed would list them.

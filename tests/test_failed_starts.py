@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_sokbo
-from tests.fixture_server import serve_fixture
-from tests.test_sources_e2e import SITES, write_config
+from tests.support.cli import run_sokbo
+from tests.support.configs import write_source_config
+from tests.support.fixture_server import serve_fixture
+from tests.support.sites import SITES
+
+pytestmark = pytest.mark.e2e
 
 SITE = SITES / "broken-starts"
 
@@ -123,7 +126,7 @@ def status_of(folder: Path, config: Path) -> str:
 @pytest.mark.parametrize("start", STARTS, ids=[start.id for start in STARTS])
 def test_a_start_that_yields_nothing_fails_with_one_line(start: Start, tmp_path: Path) -> None:
     with serve_fixture(SITE) as server:
-        config = write_config(tmp_path, server.base_url, start.source)
+        config = write_source_config(tmp_path, server.base_url, start.source)
         result = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert error_lines(result.stderr) == [start.line.format(base=server.base_url)], result.stderr
@@ -134,7 +137,7 @@ def test_a_start_that_yields_nothing_fails_with_one_line(start: Start, tmp_path:
 
 def test_the_failed_run_is_recorded_as_failed(tmp_path: Path) -> None:
     with serve_fixture(SITE) as server:
-        config = write_config(tmp_path, server.base_url, feed("/feed-to-file.xml"))
+        config = write_source_config(tmp_path, server.base_url, feed("/feed-to-file.xml"))
         result = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)
     assert result.returncode == 1
     assert "1 error logged" in status_of(tmp_path, config)
@@ -156,7 +159,7 @@ def test_a_redirect_to_another_host_is_never_followed(tmp_path: Path) -> None:
         )
         (site / "_site.toml").write_text(rules, "utf-8")
         server.reload()
-        config = write_config(run, server.base_url, feed("/feed-elsewhere.xml"))
+        config = write_source_config(run, server.base_url, feed("/feed-elsewhere.xml"))
         result = run_sokbo("--config", str(config), "crawl", cwd=run)
         hosts = {record.headers.get("Host") for record in server.log}
     assert result.returncode == 1, result.stdout + result.stderr
@@ -178,7 +181,9 @@ def closed_port() -> int:
 def test_a_refused_connection_is_one_line_not_a_traceback(kind: str, tmp_path: Path) -> None:
     base = f"http://127.0.0.1:{closed_port()}"
     path = {"feed": "/rss", "sitemap": "/sitemap.xml", "listing": "/news/"}[kind]
-    config = write_config(tmp_path, base, f'kind = "{kind}"\nstart_urls = ["{{base}}{path}"]')
+    config = write_source_config(
+        tmp_path, base, f'kind = "{kind}"\nstart_urls = ["{{base}}{path}"]'
+    )
     result = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr, result.stderr
@@ -193,7 +198,7 @@ def test_a_refused_connection_is_one_line_not_a_traceback(kind: str, tmp_path: P
 
 def test_entries_whose_links_name_no_page_say_what_the_link_is(tmp_path: Path) -> None:
     with serve_fixture(SITE) as server:
-        config = write_config(tmp_path, server.base_url, feed("/links.xml"))
+        config = write_source_config(tmp_path, server.base_url, feed("/links.xml"))
         result = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     feed_url = f"{server.base_url}/links.xml"
@@ -223,7 +228,7 @@ def test_entries_whose_links_name_no_page_say_what_the_link_is(tmp_path: Path) -
 def test_listing_links_that_name_no_page_are_counted(tmp_path: Path) -> None:
     source = 'kind = "listing"\nstart_urls = ["{base}/links/"]\nlinks.max_depth = 0'
     with serve_fixture(SITE) as server:
-        config = write_config(tmp_path, server.base_url, source)
+        config = write_source_config(tmp_path, server.base_url, source)
         result = run_sokbo("--config", str(config), "crawl", "-v", cwd=tmp_path)
         requested = server.paths()
     assert result.returncode == 0, result.stdout + result.stderr

@@ -23,7 +23,7 @@ from feeds.write import FEED_FILES, write_site_feeds
 from sokbo.config import FeedSettings, SiteConfig
 from sokbo.models import Article
 from sokbo.store import Store, feed_entries
-from tests.feed_fixtures import add, open_store
+from tests.support.feed_fixtures import add, open_store
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "feed_entries"
 MADE_WITH = "made_with.json"  # the versions the goldens were made with

@@ -11,7 +11,7 @@ import pytest
 
 from sokbo.demo.server import SITE_ROOT, serve
 from sokbo.extract.feed import FeedError, FeedItem, parse_feed
-from tests.conftest import run_sokbo, write_demo_config
+from tests.support.cli import run_sokbo, write_demo_config
 
 # --- end to end: the demo blog's /atom gives the same posts as its /rss -------------------
 
@@ -40,6 +40,7 @@ def outputs(run: Path, pattern: str) -> dict[str, bytes]:
     return {str(p.relative_to(sites)): p.read_bytes() for p in sorted(sites.glob(pattern))}
 
 
+@pytest.mark.e2e
 def test_atom_feed_gives_the_same_posts_as_rss(base: str, tmp_path: Path) -> None:
     from_rss = crawl(tmp_path / "rss", base, "/rss")
     from_atom = crawl(tmp_path / "atom", base, "/atom")

@@ -1,4 +1,4 @@
-"""sokbo.feedlint: one passing and one failing document for every rule, per format.
+"""tests.support.feedlint: one passing and one failing document for every rule, per format.
 
 Each failing case changes one thing in a feed that passes, so the case shows both that
 the rule fires and what sets it off.
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sokbo.feedlint import (
+from tests.support.feedlint import (
     RULES,
     FeedKind,
     Problem,

@@ -21,8 +21,7 @@ from feeds.write import write_site_feeds
 from sokbo.config import SiteConfig
 from sokbo.lock import feed_lock
 from sokbo.store import Store, feed_entries
-from tests.feed_fixtures import T0, add, make_article, make_site, open_store
-from tests.pg import postgres_db  # noqa: F401  (a fixture)
+from tests.support.feed_fixtures import T0, add, make_article, make_site, open_store
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -33,7 +33,7 @@ from sokbo.config import Config, SiteConfig, SourceConfig
 from sokbo.publish import publish_post
 from sokbo.store import Store, post_categories
 from spiders.feed import FeedSpider
-from tests.feed_fixtures import T0, add, make_article, make_site, open_store
+from tests.support.feed_fixtures import T0, add, make_article, make_site, open_store
 
 HOUR = timedelta(hours=1)
 KST = ZoneInfo("Asia/Seoul")

@@ -21,7 +21,7 @@ import pytest
 from feeds import websub
 from feeds.websub import publish_to_hub
 from feeds.write import write_site_feeds
-from tests.feed_fixtures import T0, add, make_article, make_site, open_store
+from tests.support.feed_fixtures import T0, add, make_article, make_site, open_store
 
 FEED = "https://news.example.kr/feeds/rss.xml"
 

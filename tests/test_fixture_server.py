@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixture_server import FixtureServer, RequestRecord, serve_fixture
+from tests.support.fixture_server import FixtureServer, RequestRecord, serve_fixture
 
 Reply = tuple[int, dict[str, str], bytes]
 

@@ -24,7 +24,7 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from tests.fixture_server import FixtureServer, serve_fixture
+from tests.support.fixture_server import FixtureServer, serve_fixture
 
 SITES_DIR = Path(__file__).parent / "sites"
 SITES = sorted(p.name for p in SITES_DIR.iterdir() if (p / "_expected.json").is_file())

@@ -6,17 +6,21 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from tests.bulk_site import article_paths, write_bulk_site
-from tests.conftest import run_sokbo
-from tests.faults import (
+import pytest
+
+from tests.support.bulk_site import article_paths, write_bulk_site
+from tests.support.cli import run_sokbo
+from tests.support.faults import (
     feed_titles,
     posts_by_source,
     posts_parse,
     temporary_files,
     write_fault_config,
 )
-from tests.fixture_server import serve_fixture
-from tests.mounts import remount, tmpfs
+from tests.support.fixture_server import serve_fixture
+from tests.support.mounts import remount, tmpfs
+
+pytestmark = pytest.mark.e2e
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

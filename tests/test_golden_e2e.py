@@ -10,8 +10,10 @@ from pathlib import Path
 import frontmatter
 import pytest
 
-from tests.conftest import run_sokbo
-from tests.htmlcompare import assert_same_html
+from tests.support.cli import run_sokbo
+from tests.support.htmlcompare import assert_same_html
+
+pytestmark = pytest.mark.e2e
 
 GOLDEN = Path(__file__).parent / "golden/reference-posts"
 # Reference post -> the blog that published it and its demo page's publication date.
@@ -49,7 +51,7 @@ def unserialised(text: str) -> str:
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from sokbo.demo.server import SITE_ROOT, serve
-    from tests.conftest import write_demo_config
+    from tests.support.cli import write_demo_config
 
     run = tmp_path_factory.mktemp("golden")
     with serve(SITE_ROOT, "127.0.0.1", 0) as base:

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import run_sokbo
+import pytest
+
+from tests.support.cli import run_sokbo
+
+pytestmark = pytest.mark.e2e
 
 
 def snapshot(run: Path) -> dict[Path, tuple[int, bytes]]:

@@ -26,18 +26,16 @@ from sokbo.jobs import (
 )
 from sokbo.models import Article
 from sokbo.store import Store
+from tests.support.configs import write_config
 
 
-def write_config(folder: Path, sources: dict[str, str], grace: str = "5m") -> Config:
+def jobs_config(folder: Path, sources: dict[str, str], grace: str = "5m") -> Config:
     """A config with one feed source per entry of `sources` (id -> extra TOML lines)."""
-    tables = "".join(
-        f'\n[[source]]\nid = "{name}"\nkind = "feed"\nstart_urls = ["https://{name}.example/"]\n'
-        f"{extra}\n"
+    tables = {
+        name: f'kind = "feed"\nstart_urls = ["https://{name}.example/"]\n{extra}'
         for name, extra in sources.items()
-    )
-    path = folder / "sokbo.toml"
-    path.write_text(f'[schedule]\nmisfire_grace = "{grace}"\n{tables}', encoding="utf-8")
-    return load_config(path)
+    }
+    return load_config(write_config(folder, tables, schedule=f'misfire_grace = "{grace}"'))
 
 
 @contextmanager
@@ -63,7 +61,7 @@ def sync(config: Config, folder: Path) -> list[str]:
 
 
 def test_ids_and_labels(tmp_path: Path) -> None:
-    config = write_config(
+    config = jobs_config(
         tmp_path,
         {
             "a": 'schedule = "every 90s"\njitter = "0s"',
@@ -90,7 +88,7 @@ def test_ids_and_labels(tmp_path: Path) -> None:
 
 
 def test_sync_keeps_one_job_per_source_and_its_next_run(tmp_path: Path) -> None:
-    config = write_config(tmp_path, {"a": 'schedule = "every 1h"', "b": 'schedule = "every 2h"'})
+    config = jobs_config(tmp_path, {"a": 'schedule = "every 1h"', "b": 'schedule = "every 2h"'})
     assert next_runs(config) == {"a": None, "b": None}  # no job store yet
     assert not (config.crawl.state_dir / "scheduler.db").exists(), "status must create nothing"
 
@@ -112,7 +110,7 @@ def test_sync_keeps_one_job_per_source_and_its_next_run(tmp_path: Path) -> None:
     assert next_runs(config) == first
 
     # b leaves, a changes its schedule, the grace changes for everyone.
-    config = write_config(tmp_path, {"a": 'schedule = "every 10m"'}, grace="1m")
+    config = jobs_config(tmp_path, {"a": 'schedule = "every 10m"'}, grace="1m")
     changes = sync(config, tmp_path)
     assert changes == [
         "removed crawl:b (its source is no longer in the config)",
@@ -129,10 +127,10 @@ def test_sync_keeps_one_job_per_source_and_its_next_run(tmp_path: Path) -> None:
 
 
 def test_sync_updates_options_without_moving_the_next_run(tmp_path: Path) -> None:
-    config = write_config(tmp_path, {"a": 'schedule = "every 1h"'})
+    config = jobs_config(tmp_path, {"a": 'schedule = "every 1h"'})
     sync(config, tmp_path)
     before = next_runs(config)["a"]
-    config = write_config(tmp_path, {"a": 'schedule = "every 1h"'}, grace="30s")
+    config = jobs_config(tmp_path, {"a": 'schedule = "every 1h"'}, grace="30s")
     assert sync(config, tmp_path) == []
     assert next_runs(config)["a"] == before
     with paused_scheduler(config) as scheduler:
@@ -141,7 +139,7 @@ def test_sync_updates_options_without_moving_the_next_run(tmp_path: Path) -> Non
 
 
 def test_other_jobs_in_a_shared_store_are_left_alone(tmp_path: Path) -> None:
-    config = write_config(tmp_path, {"a": 'schedule = "every 1h"'})
+    config = jobs_config(tmp_path, {"a": 'schedule = "every 1h"'})
     with paused_scheduler(config) as scheduler:
         scheduler.add_job(print, "interval", hours=1, id="someone-else")
     sync(config, tmp_path)
@@ -150,7 +148,7 @@ def test_other_jobs_in_a_shared_store_are_left_alone(tmp_path: Path) -> None:
 
 
 def test_current_interval_follows_the_store(tmp_path: Path) -> None:
-    config = write_config(
+    config = jobs_config(
         tmp_path,
         {
             "busy": 'schedule = "adaptive"\nmin_interval = "1m"\nmax_interval = "2h"',

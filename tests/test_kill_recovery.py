@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.bulk_site import (
+from tests.support.bulk_site import (
     article_paths,
     article_title,
     fetched_articles,
     newest,
     write_bulk_site,
 )
-from tests.conftest import run_sokbo
-from tests.faults import (
+from tests.support.cli import run_sokbo
+from tests.support.faults import (
     SITES,
     feed_titles,
     kill_when,
@@ -33,7 +33,9 @@ from tests.faults import (
     temporary_files,
     write_fault_config,
 )
-from tests.fixture_server import serve_fixture
+from tests.support.fixture_server import serve_fixture
+
+pytestmark = pytest.mark.e2e
 
 COUNT = 400
 

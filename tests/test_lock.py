@@ -22,9 +22,8 @@ from sokbo.lock import (
     acquire_source_locks,
     source_lock,
 )
-from tests.conftest import run_sokbo
-from tests.pg import postgres_db  # noqa: F401  (a fixture)
-from tests.scheduling import write_config
+from tests.support.cli import run_sokbo
+from tests.support.configs import write_config
 
 NOWHERE = 'kind = "feed"\nstart_urls = ["http://127.0.0.1:9/feed.xml"]'
 
@@ -103,6 +102,7 @@ def test_the_holder_message_shows_the_date_when_not_today() -> None:
     assert Holder(None, None).describe() == "another process"
 
 
+@pytest.mark.e2e
 def test_wait_takes_seconds_on_the_command_line(tmp_path: Path) -> None:
     config = write_config(tmp_path, {"a": NOWHERE})
     result = run_sokbo("--config", str(config), "crawl", "--wait", "a", cwd=tmp_path)
@@ -111,7 +111,7 @@ def test_wait_takes_seconds_on_the_command_line(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def pg_config(tmp_path: Path, postgres_db: str) -> Iterator[Config]:  # noqa: F811
+def pg_config(tmp_path: Path, postgres_db: str) -> Iterator[Config]:
     yield load_config(write_config(tmp_path, {"a": NOWHERE, "b": NOWHERE}, store=postgres_db))
 
 

@@ -6,9 +6,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.bulk_site import fetched_articles, write_bulk_site
-from tests.faults import start_crawl, write_fault_config
-from tests.fixture_server import serve_fixture
+import pytest
+
+from tests.support.bulk_site import fetched_articles, write_bulk_site
+from tests.support.faults import start_crawl, write_fault_config
+from tests.support.fixture_server import serve_fixture
+
+pytestmark = pytest.mark.e2e
 
 _LISTEN = "0A"  # TCP_LISTEN in /proc/net/tcp's state column
 

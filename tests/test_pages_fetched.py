@@ -10,12 +10,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from sokbo.outcome import crawl_counts
-from tests.conftest import run_sokbo
-from tests.faults import start_crawl
-from tests.fixture_server import FixtureServer, serve_fixture
-from tests.scheduling import run_rows
-from tests.test_sources_e2e import SITES, expected, write_config
+from tests.support.cli import run_sokbo
+from tests.support.configs import write_source_config
+from tests.support.faults import start_crawl
+from tests.support.fixture_server import FixtureServer, serve_fixture
+from tests.support.scheduling import run_rows
+from tests.support.sites import SITES, expected
+
+pytestmark = pytest.mark.e2e
 
 FEED_SOURCE = 'kind = "feed"\nstart_urls = ["{base}/feed.xml"]'
 LISTING = """kind = "listing"
@@ -41,7 +46,7 @@ def test_pages_refused_failed_or_sent_away_are_not_fetched(tmp_path: Path) -> No
     # Five entries, two of them articles that can be fetched; of the rest, one is forbidden
     # by robots.txt, one is a 404 and one redirects to another host.
     with serve_fixture(SITES / "unfetched-pages") as server:
-        config = write_config(tmp_path, server.base_url, FEED_SOURCE)
+        config = write_source_config(tmp_path, server.base_url, FEED_SOURCE)
         result = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)
         statuses = {r.path: r.status for r in server.log if r.method == "GET"}
     assert statuses == {
@@ -68,7 +73,7 @@ def test_a_stopped_run_counts_only_what_arrived(tmp_path: Path) -> None:
     articles = set(expected("wordpress-listing")["articles"])
     # Slow answers, so that the stop lands while article pages are still queued.
     with serve_fixture(SITES / "wordpress-listing", delay=0.4) as server:
-        config = write_config(tmp_path, server.base_url, LISTING)
+        config = write_source_config(tmp_path, server.base_url, LISTING)
         crawl = start_crawl(config)
         deadline = time.monotonic() + 60
         while len(answered(server, articles)) < 2:

@@ -12,8 +12,9 @@ import pytest
 
 from sokbo.extract.pagetype import NO_EVIDENCE, is_article, read_signals
 from sokbo.htmlparse import parse_document
-from tests.conftest import run_sokbo
-from tests.fixture_server import serve_fixture
+from tests.support.cli import run_sokbo
+from tests.support.configs import write_source_config
+from tests.support.fixture_server import serve_fixture
 
 PAGES = Path(__file__).parent / "data" / "pagetype"
 SITE = Path(__file__).parent / "sites" / "wordpress-pages"
@@ -151,38 +152,14 @@ def test_empty_and_odd_pages_are_refused_not_raised() -> None:
         assert verdict.reason.startswith("not an article (")
 
 
-def write_config(folder: Path, base: str) -> Path:
-    path = folder / "sokbo.toml"
-    path.write_text(
-        f"""[crawl]
-delay = 0.0
-user_agent = "sokbo-test/0.1 (+https://example.invalid/contact)"
-
-[[source]]
-id = "saebyeok"
-kind = "listing"
-start_urls = ["{base}/"]
-
-[[site]]
-id = "out"
-title = "out"
-base_url = "https://out.example"
-posts_dir = "sites/out/_posts"
-feeds_dir = "sites/out/feeds"
-brand = "out"
-sources = ["saebyeok"]
-attribution = true
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
+@pytest.mark.e2e
 def test_listing_crawl_posts_articles_and_counts_refused_pages(tmp_path: Path) -> None:
     """WordPress marks its about and privacy pages og:type article, without a date; a
     listing crawl follows the links to them and must not make them posts dated today."""
     with serve_fixture(SITE) as server:
-        config = write_config(tmp_path, server.base_url)
+        config = write_source_config(
+            tmp_path, server.base_url, 'kind = "listing"\nstart_urls = ["{base}/"]'
+        )
         result = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)
         requested = {r.path for r in server.log if r.method == "GET"}
     assert result.returncode == 0, result.stdout + result.stderr

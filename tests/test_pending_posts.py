@@ -7,10 +7,14 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from tests.bulk_site import article_paths, write_bulk_site
-from tests.conftest import run_sokbo
-from tests.faults import posts_by_source, write_fault_config
-from tests.fixture_server import serve_fixture
+import pytest
+
+from tests.support.bulk_site import article_paths, write_bulk_site
+from tests.support.cli import run_sokbo
+from tests.support.faults import posts_by_source, write_fault_config
+from tests.support.fixture_server import serve_fixture
+
+pytestmark = pytest.mark.e2e
 
 GAMMA = """
 [[site]]

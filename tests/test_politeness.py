@@ -7,26 +7,31 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from sokbo.middlewares import retry_after_seconds
-from tests.conftest import run_sokbo
-from tests.fixture_server import serve_fixture
-from tests.test_sources_e2e import SITES, expected, posts, write_config
+from tests.support.cli import run_sokbo
+from tests.support.configs import write_source_config
+from tests.support.fixture_server import serve_fixture
+from tests.support.sites import SITES, expected, posts
 
 JSONFEED = 'kind = "feed"\nstart_urls = ["{base}/feed.json"]'
 USER_AGENT = "sokbo-test/0.1 (+https://example.invalid/contact)"
 
 
+@pytest.mark.e2e
 def test_every_request_names_the_bot_and_its_contact(tmp_path: Path) -> None:
     with serve_fixture(SITES / "jsonfeed") as server:
-        config = write_config(tmp_path, server.base_url, JSONFEED)
+        config = write_source_config(tmp_path, server.base_url, JSONFEED)
         assert run_sokbo("--config", str(config), "crawl", cwd=tmp_path).returncode == 0
         agents = {record.headers.get("User-Agent") for record in server.log}
     assert agents == {USER_AGENT}
 
 
+@pytest.mark.e2e
 def test_cache_replays_a_crawl_without_touching_the_site(tmp_path: Path) -> None:
     with serve_fixture(SITES / "jsonfeed") as server:
-        config = write_config(tmp_path, server.base_url, JSONFEED)
+        config = write_source_config(tmp_path, server.base_url, JSONFEED)
         first = run_sokbo("--config", str(config), "crawl", "--cache", cwd=tmp_path)
         assert first.returncode == 0, first.stdout + first.stderr
         assert (tmp_path / "data/httpcache").is_dir()
@@ -41,6 +46,7 @@ def test_cache_replays_a_crawl_without_touching_the_site(tmp_path: Path) -> None
     assert set(posts(tmp_path)) == set(expected("jsonfeed")["articles"])
 
 
+@pytest.mark.e2e
 def test_a_429_slows_down_retries_and_is_not_forgotten(tmp_path: Path) -> None:
     site = tmp_path / "site"
     shutil.copytree(SITES / "jsonfeed", site)
@@ -50,7 +56,7 @@ def test_a_429_slows_down_retries_and_is_not_forgotten(tmp_path: Path) -> None:
     )
     run = tmp_path / "run"
     with serve_fixture(site) as server:
-        config = write_config(run, server.base_url, JSONFEED)
+        config = write_source_config(run, server.base_url, JSONFEED)
         first = run_sokbo("--config", str(config), "crawl", cwd=run)
         busy_requests = [r for r in server.log if r.path == busy]
         assert len(busy_requests) == 3  # the first try and Scrapy's two retries
@@ -79,6 +85,7 @@ def test_retry_after_reads_seconds_and_dates() -> None:
     assert retry_after_seconds(None, now) is None
 
 
+@pytest.mark.e2e
 def test_redirects_stay_within_the_allowed_domains(tmp_path: Path) -> None:
     site = tmp_path / "site"
     shutil.copytree(SITES / "jsonfeed", site)
@@ -91,7 +98,7 @@ def test_redirects_stay_within_the_allowed_domains(tmp_path: Path) -> None:
             f'[paths."{moved}"]\nredirect = "http://localhost:{port}{target}"\n', "utf-8"
         )
         server.reload()
-        config = write_config(run, server.base_url, JSONFEED)
+        config = write_source_config(run, server.base_url, JSONFEED)
         result = run_sokbo("--config", str(config), "crawl", cwd=run)
         hosts = {record.headers.get("Host") for record in server.log}
     assert result.returncode == 0, result.stdout + result.stderr

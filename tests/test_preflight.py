@@ -14,8 +14,8 @@ import pytest
 
 from sokbo.config import load_config
 from sokbo.preflight import driver_problem, problems
-from tests.conftest import run_sokbo
-from tests.test_config import VALID, write
+from tests.support.cli import run_sokbo
+from tests.support.configs import VALID, write_text_config
 
 STORE_COMMANDS = ["crawl", "schedule", "feeds", "publish", "status", "demo"]
 
@@ -26,7 +26,7 @@ def tree(folder: Path) -> list[str]:
 
 def check(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
     """`sokbo check` on `text`, which must create nothing and exit 2."""
-    write(tmp_path, text)
+    write_text_config(tmp_path, text)
     before = tree(tmp_path)
     result = run_sokbo("check", cwd=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
@@ -35,8 +35,9 @@ def check(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
     return result
 
 
+@pytest.mark.e2e
 def test_a_good_config_passes_and_nothing_is_created(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID)
+    path = write_text_config(tmp_path, VALID)
     assert problems(load_config(path), path) == []
     result = run_sokbo("check", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -45,6 +46,7 @@ def test_a_good_config_passes_and_nothing_is_created(tmp_path: Path) -> None:
     assert tree(tmp_path) == ["sokbo.toml"]
 
 
+@pytest.mark.e2e
 def test_folders_under_a_file_or_that_are_files_are_named(tmp_path: Path) -> None:
     (tmp_path / "plain").write_text("a file, not a folder")
     (tmp_path / "sites").mkdir()
@@ -67,6 +69,7 @@ def test_folders_under_a_file_or_that_are_files_are_named(tmp_path: Path) -> Non
     ]
 
 
+@pytest.mark.e2e
 def test_a_store_path_that_is_a_folder_is_named(tmp_path: Path) -> None:
     (tmp_path / "data" / "sokbo.db").mkdir(parents=True)
     result = check(tmp_path, VALID)
@@ -101,11 +104,12 @@ def run_prefixed(prefix: Sequence[str], *args: str, cwd: Path) -> subprocess.Com
     )
 
 
+@pytest.mark.e2e
 def test_a_folder_without_write_permission_is_named(tmp_path: Path) -> None:
     prefix = without_permission_override()
     locked = tmp_path / "locked"
     locked.mkdir()
-    write(tmp_path, VALID.replace("sites/newsdao/_posts", "locked/_posts"))
+    write_text_config(tmp_path, VALID.replace("sites/newsdao/_posts", "locked/_posts"))
     locked.chmod(0o555)
     try:
         result = run_prefixed(prefix, "check", cwd=tmp_path)
@@ -118,20 +122,22 @@ def test_a_folder_without_write_permission_is_named(tmp_path: Path) -> None:
     assert tree(locked) == []
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("command", ["check", "status"])
 def test_an_unreadable_config_exits_2(tmp_path: Path, command: str) -> None:
     prefix = without_permission_override()
-    write(tmp_path, VALID).chmod(0o200)
+    write_text_config(tmp_path, VALID).chmod(0o200)
     result = run_prefixed(prefix, command, cwd=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr == "sokbo.toml: cannot read (permission denied)\n"
     assert tree(tmp_path) == ["sokbo.toml"]
 
 
+@pytest.mark.e2e
 def test_a_read_only_file_system_is_named(tmp_path: Path) -> None:
     frozen = tmp_path / "frozen"
     frozen.mkdir()
-    write(
+    write_text_config(
         tmp_path,
         VALID.replace("sqlite:///data/sokbo.db", "sqlite:///frozen/sokbo.db").replace(
             "sites/newsdao/feeds", "frozen/feeds"
@@ -159,13 +165,14 @@ NO_MYSQL = (
 )
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("command", ["check", *STORE_COMMANDS])
 def test_a_store_driver_not_installed_exits_2_for_every_command(
     tmp_path: Path, command: str
 ) -> None:
     if driver_problem("mysql://") is None:
         pytest.skip("mysqlclient is installed here")
-    write(tmp_path, MYSQL)
+    write_text_config(tmp_path, MYSQL)
     result = run_sokbo(command, cwd=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr == NO_MYSQL + "\n"
@@ -188,6 +195,7 @@ def test_a_missing_driver_names_what_to_install() -> None:
     assert driver_problem("sqlite:///x.db") is None
 
 
+@pytest.mark.e2e
 def test_a_job_store_driver_not_installed_is_named_by_check(tmp_path: Path) -> None:
     text = VALID.replace(
         "[[source]]", '[schedule]\njobstore = "mysql://sokbo@db.example/jobs"\n\n[[source]]'
@@ -208,8 +216,9 @@ SPARE_WARNING = (
 )
 
 
+@pytest.mark.e2e
 def test_check_warns_of_a_source_no_site_publishes(tmp_path: Path) -> None:
-    write(tmp_path, UNPUBLISHED)
+    write_text_config(tmp_path, UNPUBLISHED)
     result = run_sokbo("check", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stderr == SPARE_WARNING + "\n"
@@ -217,9 +226,10 @@ def test_check_warns_of_a_source_no_site_publishes(tmp_path: Path) -> None:
     assert tree(tmp_path) == ["sokbo.toml"]
 
 
+@pytest.mark.e2e
 def test_crawl_warns_of_the_unpublished_sources_it_crawls(tmp_path: Path) -> None:
     # Nothing listens on port 9: each crawl fails fast, after the warnings.
-    write(
+    write_text_config(
         tmp_path,
         UNPUBLISHED.replace("https://www.yna.co.kr/rss/news.xml", "http://127.0.0.1:9/yna"),
     )

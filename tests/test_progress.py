@@ -21,11 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_sokbo
-from tests.fixture_server import serve_fixture
-from tests.scheduling import write_config
-from tests.test_scrapy_cli import SCRAPY, SETTINGS
-from tests.test_sources_e2e import SITES
+from tests.support.cli import SCRAPY, SETTINGS, run_sokbo
+from tests.support.configs import write_config
+from tests.support.fixture_server import serve_fixture
+from tests.support.sites import SITES
+
+pytestmark = pytest.mark.e2e
 
 ROWS, COLUMNS = 40, 120
 # What rich reads from the environment besides the terminal itself: none of it inherited.

@@ -8,10 +8,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.conftest import run_sokbo
-from tests.faults import start_crawl
-from tests.fixture_server import serve_fixture
-from tests.test_sources_e2e import SITES, expected, posts, write_config
+import pytest
+
+from tests.support.cli import run_sokbo
+from tests.support.configs import write_source_config
+from tests.support.faults import start_crawl
+from tests.support.fixture_server import serve_fixture
+from tests.support.sites import SITES, expected, posts
+
+pytestmark = pytest.mark.e2e
 
 LISTING = """kind = "listing"
 start_urls = ["{base}/"]
@@ -23,7 +28,7 @@ def test_sigint_then_resume_fetches_every_article_once(tmp_path: Path) -> None:
     articles = set(expected("wordpress-listing")["articles"])
     # Slow answers, so that the interruption lands in the middle of the crawl.
     with serve_fixture(SITES / "wordpress-listing", delay=0.4) as server:
-        config = write_config(tmp_path, server.base_url, LISTING)
+        config = write_source_config(tmp_path, server.base_url, LISTING)
         crawl = start_crawl(config)
         deadline = time.monotonic() + 60
         while sum(path in articles for path in server.paths()) < 3:

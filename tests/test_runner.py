@@ -15,10 +15,11 @@ from sokbo.crawls import Crawls
 from sokbo.lock import source_lock
 from sokbo.runner import run_job, run_source
 from sokbo.store import Store
-from tests.feed_fixtures import add, make_article
-from tests.fixture_server import serve_fixture
-from tests.scheduling import run_rows, write_config
-from tests.test_sources_e2e import SITES
+from tests.support.configs import write_config
+from tests.support.feed_fixtures import add, make_article
+from tests.support.fixture_server import serve_fixture
+from tests.support.scheduling import run_rows
+from tests.support.sites import SITES
 
 NOWHERE = 'kind = "feed"\nstart_urls = ["http://127.0.0.1:9/feed.xml"]'
 
@@ -29,6 +30,7 @@ def runner_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     return caplog
 
 
+@pytest.mark.e2e
 def test_a_run_past_its_timeout_is_stopped_and_recorded(
     tmp_path: Path, runner_log: pytest.LogCaptureFixture
 ) -> None:
@@ -48,6 +50,7 @@ def test_a_run_past_its_timeout_is_stopped_and_recorded(
     assert f"errors: {row['errors']}" in runner_log.text
 
 
+@pytest.mark.e2e
 def test_a_crawl_that_dies_is_recorded_and_its_queued_feeds_are_built(
     tmp_path: Path, runner_log: pytest.LogCaptureFixture
 ) -> None:
@@ -80,6 +83,7 @@ def test_a_crawl_that_dies_is_recorded_and_its_queued_feeds_are_built(
     assert f"src | {config_path}: not valid TOML" in runner_log.text, "stderr is logged"
 
 
+@pytest.mark.e2e
 def test_a_source_being_crawled_is_skipped(
     tmp_path: Path, runner_log: pytest.LogCaptureFixture
 ) -> None:
@@ -96,6 +100,7 @@ def test_a_source_being_crawled_is_skipped(
     assert "src: skipped: already running" in runner_log.text
 
 
+@pytest.mark.e2e
 def test_nothing_starts_once_stopping(tmp_path: Path) -> None:
     config_path = write_config(tmp_path, {"src": NOWHERE})
     crawls = Crawls()
@@ -105,6 +110,7 @@ def test_nothing_starts_once_stopping(tmp_path: Path) -> None:
     assert not (tmp_path / "data").exists()
 
 
+@pytest.mark.e2e
 def test_the_job_function_logs_a_config_it_cannot_use(
     tmp_path: Path, runner_log: pytest.LogCaptureFixture
 ) -> None:

@@ -20,11 +20,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from sokbo.config import load_config
 from sokbo.jobs import next_runs
-from tests.conftest import run_sokbo
-from tests.fixture_server import FixtureServer, serve_fixture
-from tests.pg import postgres_db  # noqa: F401  (a fixture)
-from tests.scheduling import Job, Scheduled, jobs, run_rows, set_jobs, wait_until, write_config
-from tests.test_sources_e2e import SITES, expected
+from tests.support.cli import run_sokbo
+from tests.support.configs import write_config
+from tests.support.fixture_server import FixtureServer, serve_fixture
+from tests.support.scheduling import Job, Scheduled, jobs, run_rows, set_jobs, wait_until
+from tests.support.sites import SITES, expected
+
+pytestmark = pytest.mark.e2e
 
 # Never fetched: sources on an hourly schedule do not run while a test lasts.
 NOWHERE = "http://127.0.0.1:9"
@@ -407,7 +409,7 @@ def test_a_store_without_its_driver_exits_2(tmp_path: Path, script: bool) -> Non
 @pytest.mark.postgres
 def test_on_postgresql_the_jobs_live_in_the_store_database(
     tmp_path: Path,
-    postgres_db: str,  # noqa: F811
+    postgres_db: str,
 ) -> None:
     hourly = {name: feed(NOWHERE, f"/{name}.xml", "every 1h") for name in ("a", "b")}
     config = write_config(tmp_path, hourly, store=postgres_db)

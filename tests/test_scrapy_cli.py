@@ -7,52 +7,30 @@ the sokbo config is ./sokbo.toml, SOKBO_CONFIG from the environment, or `-s SOKB
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from sokbo.demo.server import SITE_ROOT, serve
-from tests.conftest import REPO, run_sokbo, write_demo_config
+from tests.support.cli import (
+    REPO,
+    SETTINGS,
+    assert_crawl_ok,
+    run_scrapy,
+    run_sokbo,
+    write_demo_config,
+)
 
-SCRAPY = Path(sys.executable).with_name("scrapy")
-SETTINGS = {"SCRAPY_SETTINGS_MODULE": "sokbo.settings"}
+pytestmark = pytest.mark.e2e
+
 CRAWL = ("crawl", "feed", "-a", "source=demo-tistory")
-
-
-def run_scrapy(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """The venv's `scrapy`, with none of the variables under test inherited from this process."""
-    clean = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"SCRAPY_SETTINGS_MODULE", "SCRAPY_PROJECT", "SOKBO_CONFIG"}
-    }
-    return subprocess.run(
-        [str(SCRAPY), *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=clean | (env or {}),
-        timeout=300,
-    )
 
 
 def outputs(run: Path) -> dict[str, bytes]:
     """Every post and feed file under a run's sites/, by relative path."""
     sites = run / "sites"
     return {str(p.relative_to(sites)): p.read_bytes() for p in sorted(sites.rglob("*.*"))}
-
-
-def assert_crawl_ok(result: subprocess.CompletedProcess[str]) -> None:
-    assert result.returncode == 0, result.stderr[-3000:]
-    # Scrapy dumps its stats at the end of the log (stderr).
-    assert "'finish_reason': 'finished'" in result.stderr, result.stderr[-3000:]
-    assert "log_count/ERROR" not in result.stderr, result.stderr[-3000:]
 
 
 @pytest.fixture(scope="module")

@@ -23,9 +23,10 @@ from sokbo.config import SourceConfig
 from sokbo.models import FeedHint
 from sokbo.sniff import HEADER_SIZE, not_a_page, sniff
 from spiders.feed import FeedSpider
-from tests.conftest import run_sokbo
-from tests.fixture_server import serve_fixture
-from tests.test_sources_e2e import SITES, write_config
+from tests.support.cli import run_sokbo
+from tests.support.configs import write_source_config
+from tests.support.fixture_server import serve_fixture
+from tests.support.sites import SITES
 
 ARTICLE = (
     '<!DOCTYPE html>\n<html lang="ko"><head><meta charset="utf-8"><title>속보</title></head>'
@@ -235,9 +236,10 @@ def test_the_site_serves_every_kind_as_text_html() -> None:
             assert found is not None and f"{found.name} served as" in REFUSED[path]
 
 
+@pytest.mark.e2e
 def test_a_crawl_refuses_what_is_not_a_web_page(tmp_path: Path) -> None:
     with serve_fixture(SITES / SITE) as server:
-        config = write_config(
+        config = write_source_config(
             tmp_path, server.base_url, 'kind = "feed"\nstart_urls = ["{base}/feed.xml"]'
         )
         result = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)

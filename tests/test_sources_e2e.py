@@ -4,19 +4,18 @@ source makes only conditional requests and writes nothing."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import frontmatter
 import pytest
 
-from tests.conftest import run_sokbo
-from tests.fixture_server import FixtureServer, serve_fixture
+from tests.support.cli import run_sokbo
+from tests.support.configs import write_source_config
+from tests.support.fixture_server import FixtureServer, serve_fixture
+from tests.support.sites import SITES, expected, posts
 
-SITES = Path(__file__).parent / "sites"
+pytestmark = pytest.mark.e2e
 
 
 @dataclass(frozen=True)
@@ -59,48 +58,6 @@ max_age = "2d\"""",
 ]
 
 
-def write_config(folder: Path, base: str, source: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "sokbo.toml"
-    path.write_text(
-        f"""[crawl]
-delay = 0.0
-user_agent = "sokbo-test/0.1 (+https://example.invalid/contact)"
-
-[[source]]
-id = "src"
-{source.format(base=base)}
-
-[[site]]
-id = "out"
-title = "out"
-base_url = "https://out.example"
-posts_dir = "sites/out/_posts"
-feeds_dir = "sites/out/feeds"
-brand = "out"
-sources = ["src"]
-attribution = true
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
-def expected(site: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((SITES / site / "_expected.json").read_text("utf-8"))
-    return data
-
-
-def posts(folder: Path) -> dict[str, frontmatter.Post]:
-    """The crawl's posts by the path of their source article."""
-    found = {}
-    for path in sorted((folder / "sites/out/_posts").glob("*.md")):
-        post = frontmatter.load(path)
-        url = str(post["source_url"])
-        found[url[url.index("/", len("http://")) :]] = post
-    return found
-
-
 def gets(server: FixtureServer) -> list[str]:
     return [r.path for r in server.log if r.method == "GET"]
 
@@ -110,7 +67,7 @@ def test_source_kind(case: Case, tmp_path: Path) -> None:
     want = expected(case.site)
     articles = set(want["articles"])
     with serve_fixture(SITES / case.site) as server:
-        config = write_config(tmp_path, server.base_url, case.source)
+        config = write_source_config(tmp_path, server.base_url, case.source)
         first = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)
         assert first.returncode == 0, first.stdout + first.stderr
         requested = gets(server)
@@ -154,7 +111,7 @@ def test_listing_without_a_region_lets_the_extractor_refuse_non_articles(tmp_pat
         source = """kind = "listing"
 start_urls = ["{base}/"]
 links.pagination = ["nav.pagination a.next"]"""
-        config = write_config(tmp_path, server.base_url, source)
+        config = write_source_config(tmp_path, server.base_url, source)
         result = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)
         assert result.returncode == 0, result.stdout + result.stderr
         requested = set(gets(server))
@@ -173,7 +130,7 @@ start_urls = ["{base}/"]
 links.article = ['/2024/\d\d/[a-z0-9-]+/$']
 links.deny = ['/wp-login', '/tag/', '/category/', '/about/']
 links.max_depth = 1"""
-        config = write_config(tmp_path, server.base_url, source)
+        config = write_source_config(tmp_path, server.base_url, source)
         result = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)
         assert result.returncode == 0, result.stdout + result.stderr
         requested = set(gets(server))
@@ -191,11 +148,11 @@ links.max_depth = 1"""
     ids=lambda c: c.site,
 )
 def test_scrapy_crawl_by_hand_runs_every_kind(case: Case, tmp_path: Path) -> None:
-    from tests.test_scrapy_cli import SETTINGS, assert_crawl_ok, run_scrapy
+    from tests.support.cli import SETTINGS, assert_crawl_ok, run_scrapy
 
     kind = case.source.split('"')[1]
     with serve_fixture(SITES / case.site) as server:
-        write_config(tmp_path, server.base_url, case.source)
+        write_source_config(tmp_path, server.base_url, case.source)
         result = run_scrapy("crawl", kind, "-a", "source=src", cwd=tmp_path, env=SETTINGS)
     assert_crawl_ok(result)
     assert set(posts(tmp_path)) == set(expected(case.site)["articles"])
@@ -211,7 +168,7 @@ def test_undecodable_bytes_are_logged_and_counted(tmp_path: Path) -> None:
     run = tmp_path / "run"
     source = next(case for case in CASES if case.site == "euckr-news").source
     with serve_fixture(site) as server:
-        config = write_config(run, server.base_url, source)
+        config = write_source_config(run, server.base_url, source)
         result = run_sokbo("--config", str(config), "crawl", cwd=run)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "decoding         1 pages with undecodable characters (src: 1)" in result.stdout

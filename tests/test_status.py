@@ -30,7 +30,6 @@ from sokbo.status import (
     to_json,
 )
 from sokbo.store import Store
-from tests.pg import postgres_db  # noqa: F401  (a fixture, asked for by name below)
 
 NOW = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
 GOOD = {"body": "generic", "image": "og:image", "published": "og:published", "title": "og:title"}

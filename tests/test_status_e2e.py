@@ -9,6 +9,7 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -16,10 +17,13 @@ from sokbo.config import load_config
 from sokbo.jobs import job_id
 from sokbo.models import Article
 from sokbo.store import Store
-from tests import scheduling
-from tests.conftest import run_sokbo
-from tests.fixture_server import serve_fixture
-from tests.test_sources_e2e import SITES, write_config
+from tests.support import scheduling
+from tests.support.cli import run_sokbo
+from tests.support.configs import write_config, write_source_config
+from tests.support.fixture_server import serve_fixture
+from tests.support.sites import SITES
+
+pytestmark = pytest.mark.e2e
 
 # What the fixture site's intact pages give: the body and date from the page, no image.
 INTACT = {"body": "generic", "published": "meta:article:published_time", "title": "og:title"}
@@ -79,7 +83,7 @@ def test_status_flags_a_source_whose_layout_changed(tmp_path: Path) -> None:
     shutil.copytree(SITES / "rdf-feed", site)
     run = tmp_path / "run"
     with serve_fixture(site) as server:
-        path = write_config(run, server.base_url, SOURCE)
+        path = write_source_config(run, server.base_url, SOURCE)
         # A second source that has never run.
         text = path.read_text("utf-8")
         text += (
@@ -173,9 +177,7 @@ def test_the_scheduler_log_and_status_give_the_same_crawl_time(tmp_path: Path) -
     start-up included; Y is the figure `sokbo status` shows as TOOK."""
     with serve_fixture(SITES / "rdf-feed") as site:
         source = f'kind = "feed"\nstart_urls = ["{site.base_url}/index.rdf"]\n'
-        config = scheduling.write_config(
-            tmp_path, {"src": source + 'schedule = "every 1s"\njitter = "0s"'}
-        )
+        config = write_config(tmp_path, {"src": source + 'schedule = "every 1s"\njitter = "0s"'})
         with scheduling.Scheduled(config) as scheduler:
             scheduler.wait_for(r"src: run ended in ")
             assert scheduler.stop() == 0

@@ -19,11 +19,13 @@ from sqlalchemy import create_engine, inspect
 
 from sokbo.config import load_config
 from sokbo.jobs import next_runs
-from tests.conftest import run_sokbo
-from tests.fixture_server import serve_fixture
-from tests.pg import postgres_db  # noqa: F401  (a fixture, asked for by name below)
-from tests.scheduling import Scheduled, jobs, wait_until, write_config
-from tests.test_sources_e2e import SITES
+from tests.support.cli import run_sokbo
+from tests.support.configs import write_config
+from tests.support.fixture_server import serve_fixture
+from tests.support.scheduling import Scheduled, jobs, wait_until
+from tests.support.sites import SITES
+
+pytestmark = pytest.mark.e2e
 
 NOWHERE = "http://127.0.0.1:9"  # never fetched: the sources are hourly
 NO_SCHEDULER = "scheduler: not running: no source runs until `sokbo schedule` starts"

@@ -20,7 +20,6 @@ import sokbo.store.article_rows
 from sokbo.models import Article
 from sokbo.slug import disambiguate, slugify
 from sokbo.store import Store, articles, runs
-from tests.pg import postgres_db  # noqa: F401  (a fixture, asked for by name below)
 
 T0 = datetime(2024, 5, 1, 9, 30, 15, 123456, tzinfo=UTC)
 KST = timezone(timedelta(hours=9))

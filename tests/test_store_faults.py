@@ -16,17 +16,19 @@ import pytest
 from sokbo.config import load_config
 from sokbo.crawls import Crawls
 from sokbo.runner import run_source
-from tests.bulk_site import article_paths, fetched_articles, write_bulk_site
-from tests.conftest import run_sokbo
-from tests.faults import (
+from tests.support.bulk_site import article_paths, fetched_articles, write_bulk_site
+from tests.support.cli import run_sokbo
+from tests.support.faults import (
     SITES,
     posts_by_source,
     start_crawl,
     wait_while_running,
     write_fault_config,
 )
-from tests.fixture_server import serve_fixture
-from tests.pg_cluster import private_cluster
+from tests.support.fixture_server import serve_fixture
+from tests.support.pg_cluster import private_cluster
+
+pytestmark = pytest.mark.e2e
 
 COUNT = 60
 _LOCKER = """

@@ -10,12 +10,14 @@ from typing import Any
 
 import feedparser
 import frontmatter
+import pytest
 from sqlalchemy import create_engine, select
 
 from sokbo.store.schema import runs
-from tests.conftest import run_sokbo
-from tests.fixture_server import serve_fixture
-from tests.test_sources_e2e import SITES, write_config
+from tests.support.cli import run_sokbo
+from tests.support.configs import write_source_config
+from tests.support.fixture_server import serve_fixture
+from tests.support.sites import SITES
 
 SITE = SITES / "damaged-pages"
 FEED_SOURCE = 'kind = "feed"\nstart_urls = ["{base}/feed.xml"]'
@@ -54,9 +56,10 @@ def test_the_site_is_damaged_as_described() -> None:
     assert (SITE / "feed.xml").read_bytes().count(b"\xff") == 1
 
 
+@pytest.mark.e2e
 def test_damaged_bytes_never_reach_a_reader(tmp_path: Path) -> None:
     with serve_fixture(SITE) as server:
-        config = write_config(tmp_path, server.base_url, FEED_SOURCE)
+        config = write_source_config(tmp_path, server.base_url, FEED_SOURCE)
         result = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     url = server.url

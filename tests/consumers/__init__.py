@@ -1,2 +1,3 @@
 """Real consumers of sokbo's output: Jekyll builds the posts, newsboat and feedparser read
-the feeds, and sokbo.feedlint checks them, over the demo crawl and a generated stress store."""
+the feeds, and the feed lint (tests.support.feedlint) checks them, over the demo crawl and a
+generated stress store."""

@@ -10,8 +10,8 @@ from sokbo.config import Config, SiteConfig, load_config
 from sokbo.demo.server import SITE_ROOT, serve
 from sokbo.models import StoredArticle
 from sokbo.store import Store
-from tests.conftest import run_sokbo, write_demo_config
 from tests.consumers.stress import StressRun, build_stress_run
+from tests.support.cli import run_sokbo, write_demo_config
 
 
 @dataclass

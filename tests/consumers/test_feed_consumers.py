@@ -1,4 +1,4 @@
-"""Every feed file passes sokbo.feedlint, feedparser reads it without complaint, and the
+"""Every feed file passes tests.support.feedlint, feedparser reads it without complaint, and the
 entries are the site's posts with the right ids, titles and dates.
 
 JSON Feed: feedparser 6.0.x (the newest release) has no JSON Feed support, so feed.json
@@ -20,10 +20,10 @@ from feedparser.html import _cp1252  # feedparser's C1-control-to-cp1252 table
 from feeds.write import FEED_FILES
 from sokbo.config import SiteConfig
 from sokbo.extract.feed import parse_feed
-from sokbo.feedlint import Problem, lint_feed
 from sokbo.post import post_url
 from tests.consumers.conftest import Published
 from tests.consumers.tools import Entry, FeedFile, feed_files, read_entries
+from tests.support.feedlint import Problem, lint_feed
 
 pytestmark = pytest.mark.consumers
 

@@ -22,7 +22,7 @@ import yaml
 from lxml import etree
 
 from sokbo.config import SiteConfig
-from sokbo.feedlint import FeedKind, detect_kind
+from tests.support.feedlint import FeedKind, detect_kind
 
 SITE_TEMPLATE = Path(__file__).parent / "site"
 APT_PACKAGES = {"jekyll": "jekyll", "newsboat": "newsboat"}

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 import lxml.html
 from lxml import etree
 
-from sokbo.feedlint.problems import Problem
+from tests.support.feedlint.problems import Problem
 
 XLINK = "http://www.w3.org/1999/xlink"
 # A MIME type as feeds carry it: type/subtype, parameters allowed.

@@ -16,7 +16,7 @@ from pathlib import Path
 import feedparser
 import frontmatter
 
-from tests.bulk_site import FEED_PATH
+from tests.support.bulk_site import FEED_PATH
 
 SITES = ("alpha", "beta")
 

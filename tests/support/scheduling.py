@@ -21,40 +21,6 @@ from sokbo.store import runs
 
 T = TypeVar("T")
 
-USER_AGENT = "sokbo-test/0.1 (+https://example.invalid/contact)"
-
-
-def write_config(
-    folder: Path, sources: Mapping[str, str], schedule: str = "", store: str = ""
-) -> Path:
-    """A config with one [[source]] per entry (id -> its TOML lines) and one site that
-    publishes them all; `schedule`: lines of the [schedule] table."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tables = "".join(f'\n[[source]]\nid = "{name}"\n{body}\n' for name, body in sources.items())
-    names = ", ".join(f'"{name}"' for name in sources)
-    store_table = f'[store]\nurl = "{store}"\n' if store else ""
-    path = folder / "sokbo.toml"
-    path.write_text(
-        f"""{store_table}[crawl]
-delay = 0.0
-user_agent = "{USER_AGENT}"
-
-[schedule]
-{schedule}
-{tables}
-[[site]]
-id = "out"
-title = "out"
-base_url = "https://out.example"
-posts_dir = "sites/out/_posts"
-feeds_dir = "sites/out/feeds"
-brand = "out"
-sources = [{names}]
-""",
-        encoding="utf-8",
-    )
-    return path
-
 
 def wait_until(check: Callable[[], T], timeout: float, what: str) -> T:
     """Poll `check` until it returns something true; fail naming `what` at the deadline."""

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 
-from sokbo.feedlint.jsonfeed import JsonLint
-from sokbo.feedlint.problems import RULES, FeedKind, Problem
-from sokbo.feedlint.values import (
+from tests.support.feedlint.jsonfeed import JsonLint
+from tests.support.feedlint.problems import RULES, FeedKind, Problem
+from tests.support.feedlint.values import (
     html_problems,
     http_url_problem,
     id_problem,
@@ -25,7 +25,7 @@ from sokbo.feedlint.values import (
     rfc3339_problem,
     same_url,
 )
-from sokbo.feedlint.xml import XmlLint
+from tests.support.feedlint.xml import XmlLint
 
 __all__ = [
     "RULES",

@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from lxml import etree
 
-from sokbo.feedlint.problems import Problem
-from sokbo.feedlint.values import (
+from tests.support.feedlint.problems import Problem
+from tests.support.feedlint.values import (
     MIME,
     char_problems,
     html_problems,

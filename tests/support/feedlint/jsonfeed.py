@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sokbo.feedlint.problems import Problem
-from sokbo.feedlint.values import (
+from tests.support.feedlint.problems import Problem
+from tests.support.feedlint.values import (
     MIME,
     NOT_XML_CHAR,
     html_problems,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from tests.fixture_server import FixtureServer
+from tests.support.fixture_server import FixtureServer
 
 FEED_PATH = "/rss.xml"
 
