@@ -12,8 +12,9 @@ from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 from sqlalchemy.exc import SQLAlchemyError
 
+from sokbo import stats as stat_keys
 from sokbo.models import Article, Page
-from sokbo.outcome import FAILED_STORE
+from sokbo.stats import FAILED_STORE
 from sokbo.unavailable import stop_for_store
 from spiders.base import SourceSpider
 
@@ -46,7 +47,7 @@ class SokboPipeline:
     def drop(self, reason: str, item: Page | Article) -> NoReturn:
         """Count the reason (for the run summary), drop the item (Scrapy logs it) and
         remember the fetch, so an unchanged non-article is not fetched on every run."""
-        self.stats.inc_value(f"sokbo/dropped/{reason}")
+        self.stats.inc_value(stat_keys.dropped(reason))
         fingerprint: str | None
         if isinstance(item, Page):
             url, fetched, fingerprint = item.final_url, item.url, item.hint.fingerprint()

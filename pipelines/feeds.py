@@ -13,8 +13,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from feeds.write import write_queued_feeds
 from pipelines.common import SokboPipeline
+from sokbo import stats as stat_keys
 from sokbo.files import describe_write_error
-from sokbo.outcome import FAILED_FEEDS, FAILED_STORE
+from sokbo.stats import FAILED_FEEDS, FAILED_STORE
 from sokbo.store import store_error
 
 
@@ -35,6 +36,8 @@ class FeedsPipeline(SokboPipeline):
                 self.failed(FAILED_FEEDS, f"site '{site.id}': cannot build feeds: {reason}")
                 continue
             for path, written in results:
-                self.stats.inc_value("sokbo/feeds/written" if written else "sokbo/feeds/unchanged")
+                self.stats.inc_value(
+                    stat_keys.FEEDS_WRITTEN if written else stat_keys.FEEDS_UNCHANGED
+                )
                 if written:
                     spider.logger.info("wrote %s", path)

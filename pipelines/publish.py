@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipelines.common import SokboPipeline
+from sokbo import stats as stat_keys
 from sokbo.config import SiteConfig
 from sokbo.files import describe_write_error, remove_stale_temporaries
 from sokbo.models import StoredArticle
-from sokbo.outcome import FAILED_POSTS, PENDING_POSTS
 from sokbo.publish import publish_post
+from sokbo.stats import FAILED_POSTS, POSTS_PENDING
 from sokbo.store import store_error
 
 
@@ -48,7 +49,7 @@ class PublishPipeline(SokboPipeline):
                 )
             for stored in pending:
                 if self._publish(site, stored):
-                    self.stats.inc_value(PENDING_POSTS)
+                    self.stats.inc_value(POSTS_PENDING)
 
     def process_item(self, item: StoredArticle) -> StoredArticle:
         for site in self.spider.config.sites_for(self.spider.source.id):
@@ -67,7 +68,7 @@ class PublishPipeline(SokboPipeline):
             reason = store_error(exc)
             self.failed(FAILED_POSTS, f"site '{site.id}': cannot record posts: {reason}")
             return False
-        self.stats.inc_value("sokbo/posts/written" if written else "sokbo/posts/unchanged")
+        self.stats.inc_value(stat_keys.POSTS_WRITTEN if written else stat_keys.POSTS_UNCHANGED)
         if written:
             self.spider.logger.info("wrote %s", path)
         return True

@@ -8,8 +8,9 @@ from scrapy.exceptions import DropItem
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipelines.common import SokboPipeline
+from sokbo import stats as stat_keys
 from sokbo.models import Article, StoredArticle
-from sokbo.outcome import FAILED_STORE
+from sokbo.stats import FAILED_STORE
 
 
 class StorePipeline(SokboPipeline):
@@ -24,5 +25,5 @@ class StorePipeline(SokboPipeline):
                 store.record_fetch(item.fetched_url, now, fingerprint=item.fingerprint)
         except SQLAlchemyError as exc:
             self.store_failed(exc, item.url)
-        self.stats.inc_value(f"sokbo/articles/{stored.status}")
+        self.stats.inc_value(stat_keys.stored(stored.status))
         return stored

@@ -13,6 +13,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from sqlalchemy.exc import SQLAlchemyError
 
+from sokbo import stats as stat_keys
 from sokbo.httpdates import parse_http_date
 from sokbo.unavailable import stop_for_store
 
@@ -67,7 +68,7 @@ class BackoffMiddleware:
             slot.delay,
         )
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("sokbo/backoff")
+        self.crawler.stats.inc_value(stat_keys.BACKOFF)
         return response
 
 

@@ -8,18 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-# Work a run could not do (each also logged at ERROR, so the run counts as failed); the
-# next run does it: a post or feed not written, an article the store refused.
-FAILED_POSTS = "sokbo/failed/posts"
-FAILED_FEEDS = "sokbo/failed/feeds"
-FAILED_STORE = "sokbo/failed/store"
-# Posts of articles stored before this run (by a run that failed to publish them, or
-# before their site was added), published by this one.
-PENDING_POSTS = "sokbo/posts/pending"
+from sokbo import stats as stat_keys
+
 # The close reason of a crawl stopped because its store stopped answering.
 STORE_UNAVAILABLE = "store unavailable"
-# Requests a stopped crawl left in its queue (its JOBDIR's, when it has one).
-QUEUED_AT_STOP = "sokbo/queued_at_stop"
 
 
 def stat_count(stats: Mapping[str, Any], key: str) -> int:
@@ -37,7 +29,7 @@ def crawl_errors(reason: str | None, stats: Mapping[str, Any]) -> str | None:
     errors = stat_count(stats, "log_count/ERROR")
     if errors:
         problems.append(f"{errors} error{'s' if errors != 1 else ''} logged")
-    failed = stat_count(stats, "sokbo/page_errors")
+    failed = stat_count(stats, stat_keys.PAGE_ERRORS)
     if failed:
         problems.append(f"{failed} page{'s' if failed != 1 else ''} not fetched")
     return "; ".join(problems) or None
@@ -61,10 +53,12 @@ def crawl_counts(stats: Mapping[str, Any]) -> dict[str, int]:
         # Article pages whose response arrived (counted then, not when queued), by the
         # reason they were asked for: as the summary's "pages fetched".
         "pages": sum(
-            stat_count(stats, f"sokbo/fetch/{why}") for why in ("new", "changed", "recheck")
+            stat_count(stats, stat_keys.fetched(why)) for why in ("new", "changed", "recheck")
         ),
-        "new": stat_count(stats, "sokbo/articles/new"),
-        "updated": stat_count(stats, "sokbo/articles/updated"),
-        "unchanged": stat_count(stats, "sokbo/articles/unchanged"),
-        "dropped": sum(stat_count(stats, key) for key in stats if key.startswith("sokbo/dropped/")),
+        "new": stat_count(stats, stat_keys.stored("new")),
+        "updated": stat_count(stats, stat_keys.stored("updated")),
+        "unchanged": stat_count(stats, stat_keys.stored("unchanged")),
+        "dropped": sum(
+            stat_count(stats, key) for key in stats if key.startswith(stat_keys.DROPPED)
+        ),
     }

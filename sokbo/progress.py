@@ -32,6 +32,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.reactor import is_reactor_installed
 
+from sokbo import stats as stat_keys
 from sokbo.outcome import crawl_counts, stat_count
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ class SourceLine:
             str(counts["pages"]),
             str(articles),
             str(counts["new"]),
-            str(stat_count(stats, "sokbo/posts/written")),
+            str(stat_count(stats, stat_keys.POSTS_WRITTEN)),
             self.rate(counts["requests"], now),
             self.elapsed(now),
         )

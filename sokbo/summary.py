@@ -7,20 +7,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from feeds.write import FEED_FILES
+from sokbo import stats as stat_keys
 from sokbo.config import Config
-from sokbo.outcome import (
-    FAILED_FEEDS,
-    FAILED_POSTS,
-    FAILED_STORE,
-    PENDING_POSTS,
-    QUEUED_AT_STOP,
-    cleanly_stopped,
-    crawl_errors,
-    stat_count,
-)
+from sokbo.outcome import cleanly_stopped, crawl_errors, stat_count
+from sokbo.stats import FAILED_FEEDS, FAILED_POSTS, FAILED_STORE, POSTS_PENDING, QUEUED_AT_STOP
 
-_DROPPED = "sokbo/dropped/"
-_SKIPPED = "sokbo/skipped/"
+_DROPPED = stat_keys.DROPPED
+_SKIPPED = stat_keys.SKIPPED
 
 
 def _count(stats: Sequence[Mapping[str, Any]], key: str) -> int:
@@ -36,8 +29,8 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
     if offsite:
         skipped["outside allowed_domains (a link or redirect)"] += offsite
     written, unchanged = (
-        _count(stats, "sokbo/posts/written"),
-        _count(stats, "sokbo/posts/unchanged"),
+        _count(stats, stat_keys.POSTS_WRITTEN),
+        _count(stats, stat_keys.POSTS_UNCHANGED),
     )
     names = ", ".join(runs)
     lines = [
@@ -47,28 +40,28 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
         f"  (not modified: {_count(stats, 'downloader/response_status_count/304')})",
         # Article pages that arrived (a page refused by robots.txt, failed or still queued
         # when the run stopped is not among them), by why they were asked for.
-        f"  pages fetched    {_count(stats, 'sokbo/fetch/new')} new, "
-        f"{_count(stats, 'sokbo/fetch/changed')} changed, "
-        f"{_count(stats, 'sokbo/fetch/recheck')} re-checked",
+        f"  pages fetched    {_count(stats, stat_keys.fetched('new'))} new, "
+        f"{_count(stats, stat_keys.fetched('changed'))} changed, "
+        f"{_count(stats, stat_keys.fetched('recheck'))} re-checked",
         f"  not fetched      {sum(skipped.values())}",
     ]
     lines += [f"    {count:>4}  {reason}" for reason, count in sorted(skipped.items())]
     lines += [
-        f"  articles         {_count(stats, 'sokbo/articles/new')} new, "
-        f"{_count(stats, 'sokbo/articles/updated')} updated, "
-        f"{_count(stats, 'sokbo/articles/unchanged')} unchanged",
+        f"  articles         {_count(stats, stat_keys.stored('new'))} new, "
+        f"{_count(stats, stat_keys.stored('updated'))} updated, "
+        f"{_count(stats, stat_keys.stored('unchanged'))} unchanged",
         f"  posts            {written} written, {unchanged} unchanged"
         + _left_over(_count(stats, FAILED_POSTS), "the next run writes them"),
-        f"  feeds            {_count(stats, 'sokbo/feeds/written')} written, "
-        f"{_count(stats, 'sokbo/feeds/unchanged')} unchanged"
+        f"  feeds            {_count(stats, stat_keys.FEEDS_WRITTEN)} written, "
+        f"{_count(stats, stat_keys.FEEDS_UNCHANGED)} unchanged"
         + _left_over(_count(stats, FAILED_FEEDS), "the next run builds them"),
         f"  dropped          {sum(dropped.values())}",
     ]
     lines += [f"    {count:>4}  {reason}" for reason, count in sorted(dropped.items())]
     undecodable = {
-        name: int(one.get("sokbo/decode_errors/pages", 0))
+        name: int(one.get(stat_keys.DECODE_ERROR_PAGES, 0))
         for name, one in runs.items()
-        if one.get("sokbo/decode_errors/pages")
+        if one.get(stat_keys.DECODE_ERROR_PAGES)
     }
     if undecodable:
         per_source = ", ".join(f"{name}: {count}" for name, count in undecodable.items())
@@ -76,14 +69,14 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
             f"  decoding         {sum(undecodable.values())} pages with undecodable "
             f"characters ({per_source})"
         )
-    caught_up = _count(stats, PENDING_POSTS)
+    caught_up = _count(stats, POSTS_PENDING)
     if caught_up:
         lines.append(f"  caught up        {caught_up} posts of articles stored earlier")
     unsaved = _count(stats, FAILED_STORE)
     if unsaved:
         lines.append(f"  not stored       {unsaved} articles (fetched again by the next run)")
     lines += [_stopped_early(config, name, one) for name, one in runs.items()]
-    failed = _count(stats, "sokbo/page_errors")
+    failed = _count(stats, stat_keys.PAGE_ERRORS)
     if failed:
         lines.append(f"  failed pages     {failed} (tried again on the next run)")
     errors = _count(stats, "log_count/ERROR")

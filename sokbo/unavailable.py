@@ -12,7 +12,8 @@ from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.exc import SQLAlchemyError
 
-from sokbo.outcome import FAILED_STORE, STORE_UNAVAILABLE
+from sokbo.outcome import STORE_UNAVAILABLE
+from sokbo.stats import FAILED_STORE
 from sokbo.store import store_error
 
 logger = logging.getLogger(__name__)

@@ -25,15 +25,17 @@ from scrapy.statscollectors import StatsCollector
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.python.failure import Failure
 
+from sokbo import stats as stat_keys
 from sokbo.config import Config, ConfigError, SourceConfig, load_config
 from sokbo.encoding import Decoded, charset_from_content_type, decode_html
 from sokbo.extract.discovery import article_page_url
 from sokbo.incremental import fetch_reason, too_old
 from sokbo.jobdir import claim_job, forget_job, mark_clean_stop
 from sokbo.models import FeedHint, Page
-from sokbo.outcome import QUEUED_AT_STOP, cleanly_stopped, crawl_errors, crawl_exit_status
+from sokbo.outcome import cleanly_stopped, crawl_errors, crawl_exit_status
 from sokbo.settings import apply_crawl_config
 from sokbo.sniff import not_a_page
+from sokbo.stats import QUEUED_AT_STOP
 from sokbo.store import DocumentState, Store, store_error
 from spiders.failures import (
     REDIRECTS,
@@ -208,7 +210,7 @@ class SourceSpider(scrapy.Spider):
         if response.status != 304:
             return False
         self.logger.info("%s: not modified since the last run", response.url)
-        self.stats.inc_value("sokbo/not_modified")
+        self.stats.inc_value(stat_keys.NOT_MODIFIED)
         return True
 
     def remember_validators(self, response: Response) -> None:
@@ -233,7 +235,7 @@ class SourceSpider(scrapy.Spider):
         known = self.store.fetch_records([c.url for c in candidates])
         for candidate in candidates:
             if too_old(candidate.hint.published or candidate.changed, now, self.source.max_age):
-                self.stats.inc_value("sokbo/skipped/older than max_age")
+                self.stats.inc_value(stat_keys.skipped("older than max_age"))
                 continue
             fingerprint = candidate.hint.fingerprint()
             previous = known.get(candidate.url)
@@ -241,7 +243,7 @@ class SourceSpider(scrapy.Spider):
                 previous, candidate.changed, fingerprint, now, self.source.recheck_after
             )
             if reason is None:
-                self.stats.inc_value("sokbo/skipped/unchanged since the last fetch")
+                self.stats.inc_value(stat_keys.skipped("unchanged since the last fetch"))
                 continue
             # Counted by parse_page when the page arrives: a request may yet be refused by
             # robots.txt, fail, leave allowed_domains or stay queued when the run stops.
@@ -261,10 +263,10 @@ class SourceSpider(scrapy.Spider):
         # HttpError (a 4xx/5xx answer) is an IgnoreRequest too, but a real failure.
         if isinstance(failure.value, IgnoreRequest) and not isinstance(failure.value, HttpError):
             self.logger.info("%s: not fetched: %s", url, failure.value)
-            self.stats.inc_value(f"sokbo/skipped/{str(failure.value).lower() or 'ignored'}")
+            self.stats.inc_value(stat_keys.skipped(str(failure.value).lower() or "ignored"))
             return
         self.logger.warning("%s: not fetched: %s", url, failure.value)
-        self.stats.inc_value("sokbo/page_errors")
+        self.stats.inc_value(stat_keys.PAGE_ERRORS)
 
     def parse_page(
         self, response: Response, hint: FeedHint, reason: str | None = None
@@ -275,11 +277,11 @@ class SourceSpider(scrapy.Spider):
         queued by an older sokbo (resumed from its JOBDIR) has none and is not counted.
         """
         if reason is not None:
-            self.stats.inc_value(f"sokbo/fetch/{reason}")
+            self.stats.inc_value(stat_keys.fetched(reason))
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
         if content_type and not any(kind in content_type.lower() for kind in _PAGE_TYPES):
             self.logger.warning("%s: not a web page (%s); skipped", response.url, content_type)
-            self.stats.inc_value("sokbo/dropped/not a web page")
+            self.stats.inc_value(stat_keys.dropped("not a web page"))
             return
         # The bytes decide before any decoding: an image or a PDF served as text/html
         # decodes to a page of garbage that no later stage can tell from an article.
@@ -293,7 +295,7 @@ class SourceSpider(scrapy.Spider):
                 found.name,
                 f"served as {served}" if served else "served without a Content-Type",
             )
-            self.stats.inc_value("sokbo/dropped/not a web page")
+            self.stats.inc_value(stat_keys.dropped("not a web page"))
             return
         decoded = self.decode(response, decode_html)
         if decoded.mostly_undecodable:
@@ -304,7 +306,7 @@ class SourceSpider(scrapy.Spider):
                 decoded.undecodable,
                 decoded.undecodable + len(decoded.text),
             )
-            self.stats.inc_value("sokbo/dropped/mostly undecodable")
+            self.stats.inc_value(stat_keys.dropped("mostly undecodable"))
             return
         yield Page(
             source_id=self.source.id,
@@ -329,7 +331,7 @@ class SourceSpider(scrapy.Spider):
                 response.url,
                 decoded.cut_at_end,
             )
-            self.stats.inc_value("sokbo/decode/cut_at_end")
+            self.stats.inc_value(stat_keys.DECODE_CUT_AT_END)
         if decoded.undecodable:
             self.logger.warning(
                 "%s: %d %s could not be decoded (left out; read as %s, chosen by %s)",
@@ -339,22 +341,22 @@ class SourceSpider(scrapy.Spider):
                 decoded.encoding,
                 decoded.source,
             )
-            self.stats.inc_value("sokbo/decode_errors/pages")
-            self.stats.inc_value("sokbo/decode_errors/characters", decoded.undecodable)
+            self.stats.inc_value(stat_keys.DECODE_ERROR_PAGES)
+            self.stats.inc_value(stat_keys.DECODE_ERROR_CHARACTERS, decoded.undecodable)
         return decoded
 
     def _count_resumed(self) -> None:
         """How many requests this run took over from a stopped one's queue."""
         scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
         resumed = len(scheduler) if isinstance(scheduler, Sized) else 0
-        self.stats.set_value("sokbo/resumed_requests", resumed)
+        self.stats.set_value(stat_keys.RESUMED_REQUESTS, resumed)
 
     def queued_requests(self) -> int:
         """Requests still in the queue: resumed, plus queued in this run, less taken out."""
         stats = self.stats
         return max(
             0,
-            int(stats.get_value("sokbo/resumed_requests", 0))
+            int(stats.get_value(stat_keys.RESUMED_REQUESTS, 0))
             + int(stats.get_value("scheduler/enqueued", 0))
             - int(stats.get_value("scheduler/dequeued", 0)),
         )
@@ -466,7 +468,7 @@ class SourceSpider(scrapy.Spider):
         why = failure_reason(failure, self.settings.getfloat("DOWNLOAD_TIMEOUT"))
         if isinstance(failure.value, IgnoreRequest) and not request.meta.get(self.START_DOCUMENT):
             self.logger.info("%s: not fetched: %s", request.url, why)
-            self.stats.inc_value(f"sokbo/skipped/{why}")
+            self.stats.inc_value(stat_keys.skipped(why))
             return
         yield from self.document_unavailable(request, why)
 
@@ -480,7 +482,7 @@ class SourceSpider(scrapy.Spider):
         """`feed https://x/rss: answered 404 Not Found`: a start that yields nothing is
         an error (counted, and any ERROR line makes the run fail: sokbo.outcome)."""
         self.logger.error("%s %s: %s", what, url, why)
-        self.stats.inc_value("sokbo/feed_errors")
+        self.stats.inc_value(stat_keys.FEED_ERRORS)
 
 
 def _run_id(value: object) -> int | None:

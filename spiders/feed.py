@@ -11,6 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from scrapy.http import Response
 
+from sokbo import stats as stat_keys
 from sokbo.encoding import decode_html, decode_xml, utf8_xml
 from sokbo.extract.discovery import (
     FALLBACK_FEED_PATHS,
@@ -109,8 +110,8 @@ class FeedSpider(SourceSpider):
         self.remember_validators(response)
         for entry in skipped:
             self.logger.warning("%s: %s; skipped", response.url, entry)
-            self.stats.inc_value(f"sokbo/dropped/{entry.reason}")
-        self.stats.inc_value("sokbo/feed_entries", len(items))
+            self.stats.inc_value(stat_keys.dropped(entry.reason))
+        self.stats.inc_value(stat_keys.FEED_ENTRIES, len(items))
         yield from self.page_requests(
             Candidate(item.url, item.hint, changed=item.hint.updated) for item in items
         )

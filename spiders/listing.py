@@ -10,6 +10,7 @@ import scrapy
 from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 
+from sokbo import stats as stat_keys
 from sokbo.config import LinkRules
 from sokbo.encoding import decode_html
 from sokbo.extract.discovery import describe_document, looks_like_html
@@ -42,10 +43,10 @@ class ListingSpider(SourceSpider):
         if url in self.listing_seen:
             return None
         if not self.on_allowed_domain(url):
-            self.stats.inc_value("sokbo/skipped/listing page on another domain")
+            self.stats.inc_value(stat_keys.skipped("listing page on another domain"))
             return None
         if len(self.listing_seen) >= self.rules.max_pages:
-            self.stats.inc_value("sokbo/skipped/listing page beyond max_pages")
+            self.stats.inc_value(stat_keys.skipped("listing page beyond max_pages"))
             return None
         self.listing_seen.add(url)
         # Deduplicated here, not by Scrapy's filter: a page tried as an article candidate
@@ -69,7 +70,7 @@ class ListingSpider(SourceSpider):
             yield from self.document_unavailable(response.request, problem)
             return
         self.remember_validators(response)
-        self.stats.inc_value("sokbo/listing_pages")
+        self.stats.inc_value(stat_keys.LISTING_PAGES)
         # Links are read from the decoded text, so an EUC-KR listing works like any other.
         page = HtmlResponse(
             response.url, body=self.decode(response, decode_html).text.encode(), encoding="utf-8"
@@ -114,7 +115,9 @@ class ListingSpider(SourceSpider):
                 shown,
                 ", …" if len(not_http) > 3 else "",
             )
-            self.stats.inc_value("sokbo/skipped/listing link that is not http(s)", len(not_http))
+            self.stats.inc_value(
+                stat_keys.skipped("listing link that is not http(s)"), len(not_http)
+            )
         for link in links:
             if link.url in next_pages or link.url in self.listing_seen:
                 continue

@@ -10,6 +10,7 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from scrapy.http import Response
 
+from sokbo import stats as stat_keys
 from sokbo.extract.sitemap import SitemapError, parse_sitemap, sitemaps_from_robots
 from sokbo.incremental import too_old
 from sokbo.models import FeedHint
@@ -63,7 +64,7 @@ class SitemapSpider(SourceSpider):
                 self.logger.warning(
                     "%s: sitemap %s is outside allowed_domains; skipped", response.url, url
                 )
-                self.stats.inc_value("sokbo/skipped/sitemap outside allowed_domains")
+                self.stats.inc_value(stat_keys.skipped("sitemap outside allowed_domains"))
         if not allowed:
             why = "names no sitemap" if not sitemaps else "names no sitemap in allowed_domains"
             yield from self.document_unavailable(response.request, why)
@@ -102,15 +103,15 @@ class SitemapSpider(SourceSpider):
                         response.url,
                         child.loc,
                     )
-                    self.stats.inc_value("sokbo/skipped/sitemap outside allowed_domains")
+                    self.stats.inc_value(stat_keys.skipped("sitemap outside allowed_domains"))
                     continue
                 # A child last changed before the age limit holds nothing young enough.
                 if too_old(child.lastmod, now, self.source.max_age):
-                    self.stats.inc_value("sokbo/skipped/sitemap older than max_age")
+                    self.stats.inc_value(stat_keys.skipped("sitemap older than max_age"))
                     continue
                 yield self.document_request(child.loc, self.parse_sitemap)
             return
-        self.stats.inc_value("sokbo/feed_entries", len(sitemap.entries))
+        self.stats.inc_value(stat_keys.FEED_ENTRIES, len(sitemap.entries))
         yield from self.page_requests(
             Candidate(
                 entry.loc,
