@@ -20,11 +20,10 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
-    and_,
     inspect,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import IntegrityError
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -183,19 +182,15 @@ def add_missing_columns(conn: Connection) -> None:
 def update_or_insert(
     conn: Connection, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]
 ) -> None:
-    """Set ``values`` on the row of ``key``, inserting the row when there is none.
+    """Set ``values`` on the row of ``key`` (the table's primary key), inserting the row
+    when there is none: one statement (INSERT ... ON CONFLICT DO UPDATE, on SQLite as on
+    PostgreSQL), so a concurrent writer of the same row cannot make it fail."""
+    insert = _INSERTS[conn.dialect.name]
+    statement = insert(table).values(**key, **values)
+    conn.execute(statement.on_conflict_do_update(index_elements=list(key), set_=dict(values)))
 
-    Safe beside another writer: if it inserts the row between our update and our insert,
-    the insert fails on the key and the update is made again on its row.
-    """
-    match = and_(*(table.c[name] == value for name, value in key.items()))
-    if conn.execute(table.update().where(match).values(**values)).rowcount:
-        return
-    try:
-        with conn.begin_nested():
-            conn.execute(table.insert().values(**key, **values))
-    except IntegrityError:  # a concurrent writer inserted it first
-        conn.execute(table.update().where(match).values(**values))
+
+_INSERTS: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 def require_aware(*values: datetime | None) -> None:
