@@ -32,12 +32,11 @@ from datetime import datetime
 from importlib import metadata as package_metadata
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from feeds.model import BuiltEntry
 from sokbo.config import SiteConfig
-from sokbo.store import Store, articles, feed_entries
+from sokbo.store import KeptEntry, Store
 
 __all__ = ["ENTRY_FORMAT", "Lookup", "lookup", "save"]
 
@@ -62,40 +61,24 @@ def lookup(store: Store, site: SiteConfig, article_ids: Collection[int]) -> Look
     """Reusable entries of these posts on ``site``, and the keys of the rest."""
     site_key = _site_key(site)
     zone = ZoneInfo(site.timezone)  # the store keeps UTC; feeds show the site's time
-    cached = feed_entries
-    on_site = and_(cached.c.site_id == site.id, cached.c.article_id == articles.c.id)
-    query = (
-        select(
-            articles.c.id,
-            articles.c.content_hash,
-            articles.c.first_seen,
-            articles.c.changed,
-            cached,
-        )
-        .select_from(articles.outerjoin(cached, on_site))
-        .where(articles.c.id.in_(list(article_ids)))
-    )
     found: dict[int, BuiltEntry] = {}
     missing: dict[int, tuple[str, datetime | None]] = {}
-    with store.engine.connect() as conn:
-        rows = conn.execute(query).all()
-    for row in rows:
-        data = row._mapping
-        key = _entry_key(site_key, data[articles.c.content_hash], data[articles.c.changed])
-        if data[cached.c.key] == key:
-            found[data[articles.c.id]] = BuiltEntry(
-                guid=data[cached.c.guid],
-                published=data[cached.c.published].astimezone(zone),
-                updated=data[cached.c.updated].astimezone(zone),
-                categories=tuple(data[cached.c.categories]),
-                rss=data[cached.c.rss],
-                atom=data[cached.c.atom],
-                json=data[cached.c.json],
+    for source in store.entry_sources(site.id, article_ids):
+        key = _entry_key(site_key, source.content_hash, source.changed)
+        kept = source.kept
+        if kept is not None and kept.key == key:
+            found[source.article_id] = BuiltEntry(
+                guid=kept.guid,
+                published=kept.published.astimezone(zone),
+                updated=kept.updated.astimezone(zone),
+                categories=kept.categories,
+                rss=kept.rss,
+                atom=kept.atom,
+                json=kept.json,
             )
         else:
-            changed = data[articles.c.changed]
-            edited = changed if changed > data[articles.c.first_seen] else None
-            missing[data[articles.c.id]] = (key, edited)
+            edited = source.changed if source.changed > source.first_seen else None
+            missing[source.article_id] = (key, edited)
     return Lookup(found, missing)
 
 
@@ -107,26 +90,24 @@ def save(store: Store, site_id: str, entries: Mapping[int, tuple[str, BuiltEntry
     """
     if not entries:
         return
-    rows = [
-        {
-            "site_id": site_id,
-            "article_id": article_id,
-            "key": key,
-            "guid": entry.guid,
-            "published": entry.published,
-            "updated": entry.updated,
-            "categories": list(entry.categories),
-            "rss": entry.rss,
-            "atom": entry.atom,
-            "json": entry.json,
-        }
+    kept = [
+        (
+            article_id,
+            KeptEntry(
+                key,
+                entry.guid,
+                entry.published,
+                entry.updated,
+                tuple(entry.categories),
+                entry.rss,
+                entry.atom,
+                entry.json,
+            ),
+        )
         for article_id, (key, entry) in entries.items()
     ]
-    stale = (feed_entries.c.site_id == site_id) & feed_entries.c.article_id.in_(list(entries))
     try:
-        with store.engine.begin() as conn:
-            conn.execute(feed_entries.delete().where(stale))
-            conn.execute(feed_entries.insert(), rows)
+        store.keep_entries(site_id, kept)
     except (IntegrityError, OperationalError) as exc:
         logger.info("feed entries of site '%s' not cached this time: %s", site_id, exc)
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from sokbo.config import StoreConfig
 from sokbo.store.article_rows import article_values
+from sokbo.store.feed_entry_rows import EntrySource, FeedEntryRows, KeptEntry
 from sokbo.store.fetch_rows import DocumentState, FetchRows
 from sokbo.store.post_rows import SITE_FEED, PostRows
 from sokbo.store.run_rows import RUNNING, OpenRun, RunRows, SettledRun
@@ -36,6 +37,8 @@ __all__ = [
     "RUNNING",
     "SITE_FEED",
     "DocumentState",
+    "EntrySource",
+    "KeptEntry",
     "OpenRun",
     "SettledRun",
     "Store",
@@ -86,7 +89,7 @@ class StoreMissing(Exception):
     """`Store(url, create=False)` of a store that was never made: nothing has run yet."""
 
 
-class Store(PostRows, FetchRows, RunRows):
+class Store(PostRows, FeedEntryRows, FetchRows, RunRows):
     """The store: open (creating or updating the schema), use, close.
 
     `create=False` opens an existing store only, creating nothing (no folder, file or
