@@ -42,7 +42,7 @@ class Scheduled:
         self.log_file = self.folder / "data" / "sokbo.log"
         self.offset = self.log_file.stat().st_size if self.log_file.exists() else 0
         command = (
-            [sys.executable, str(Path(__file__).parents[1] / "scheduler.py"), "--config"]
+            [sys.executable, str(Path(__file__).parents[2] / "scheduler.py"), "--config"]
             if script
             else [sys.executable, "-m", "sokbo", "schedule", "--config"]
         )
