@@ -14,12 +14,15 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^】]*】|〔[^〕]*〕|<[^<>]*>")
 # "(서울=연합뉴스) 홍길동 기자 =" and "워싱턴=홍길동 특파원": dateline before "=", lead after.
+# "7 min read", "5 mins": a reading time beside the name; removed before the digits go.
+_READING_TIME = re.compile(r"\b[0-9]+\s*(?:min(?:ute)?s?\.?)(?:\s+read\b)?", re.IGNORECASE)
 _DATELINE = re.compile(r"^[^=]{0,20}=\s*")
 _LEAD_IN = re.compile(r"\s*=\s*$")
 # "홍길동 기자 입력 2024.06.20 오후 02:30": a date and its label are not part of a name.
+# Digits inside a word ("Rapid7", "jdoe84") are part of it, not a date.
 _DATED = re.compile(
-    r"(?:입력|수정|승인|등록|송고|발행|업데이트|published|updated|posted(?:\s+on)?)?\s*[:：]?\s*"
-    r"[0-9][0-9\s.:/\-년월일시분]*(?:오전|오후|[ap]\.?m\.?(?![a-z]))?",
+    r"(?:(?:입력|수정|승인|등록|송고|발행|업데이트|published|updated|posted(?:\s+on)?)\s*[:：]?\s*"
+    r"|[:：]?\s*(?<!\w))[0-9][0-9\s.:/\-년월일시분]*(?:오전|오후|[ap]\.?m\.?(?![a-z]))?",
     re.IGNORECASE,
 )
 # "Dec 19, 2025", "Sat Dec 20", "Jul 3" beside the name; a bare month only at the end and
@@ -36,7 +39,17 @@ _MONTH_DATE = re.compile(
 # Between names: punctuation, and the word "and" in the languages crawled. A comma is kept
 # apart: what follows it may be a credential or a place rather than another person.
 _SPLIT = re.compile(r"\s*(?:[;·ㆍ・/|&、]|\s+(?:and|und|et|en|og|och|및|и)\s+)\s*", re.I)
+# "insanesnow45", "JWoodguy13": a user name, digits and all, is a forum post's byline.
+_HANDLE = re.compile(r"[^\W\d_][\w.-]*[^\W\d_][0-9]{1,4}")
 _COMMA = re.compile(r"\s*,\s*")
+# ", Home and Digital Security Expert", ", Trial Attorney": after a comma, words ending in a
+# job title are the person's role, "and" included, not more people.
+_ROLE_AFTER_COMMA = re.compile(
+    r",\s*(?:[^,;|·]*?\s)?(?:expert|specialist|writer|editor|reporter|correspondent"
+    r"|contributor|analyst|consultant|manager|director|attorney|founder|president|officer"
+    r"|engineer|dietitian|nutritionist|strategist|producer|columnist)s?(?=\s*(?:[,;|·]|$))",
+    re.IGNORECASE,
+)
 # "Von Anna Schmidt", "Par Jean Dupont", "Door Jan de Vries", "Di Mario Rossi": "By".
 _FOREIGN_BY = re.compile(r"^(?:von|par|por|door|di|av|af|przez|от)\s+(?=[^\W\d_])", re.I)
 # "BERLIN - ", "Paris — ": a dateline's place before the byline.
@@ -66,7 +79,7 @@ _ROLE_SUFFIX = re.compile(
 # Words that are never a person: boilerplate, staff accounts, desks and agencies.
 _JUNK = re.compile(
     r"\bmin(?:ute)?s?\.?\s+read\b|\bread\s+more\b|\bfollow\b|\bshare\b|\bsubscribe\b"
-    r"|\bpublished\b|\bupdated\b|\bposted\b|뉴스|편집|온라인|디지털|데스크|닷컴|관리자|운영자"
+    r"|\bpublished\b|\bupdated\b|\bposted\b|\badmin(?:istrator)?\b|\bwebmaster\b|\bsign\s*(?:in|up)\b|\blog\s*(?:in|out)\b|뉴스|편집|온라인|디지털|데스크|닷컴|관리자|운영자"
     r"|기사|제보|구독|무단|저작권",
     re.IGNORECASE,
 )
@@ -106,6 +119,8 @@ _ORGANISATION = re.compile(
     r"|institute|company|solutions|community|marketing|media|group|agency|foundation|official)\b|©",
     re.IGNORECASE,
 )
+# Last words of a byline that name a group: "The Pricing Team", "Metro Desk" is nobody.
+_GROUP_WORDS = {"team", "desk", "editors", "newsroom"}
 # Lower-case words that may stand inside a Latin name ("Ludwig van Beethoven").
 PARTICLES = {
     "al", "bin", "da", "das", "de", "del", "den", "der", "di", "dos", "du", "la", "le", "van",
@@ -137,6 +152,8 @@ def names(
     refused = {_key(b) for b in site} | _NOT_A_NAME
     seen: dict[str, str] = {}
     for text in texts:
+        if _key(html.unescape(text)) in refused:
+            continue  # the site's own name ("Rapid7"), before cleaning could disguise it
         parts = _split(text)
         for name in parts:
             # One capitalised word amid other text is as often a section, brand or widget
@@ -155,11 +172,12 @@ def names(
 def _split(text: str) -> list[str]:
     # Some CMSs escape twice: "Maria &amp; Katerina" reaches us with its entity intact.
     text = _URL.sub(" ", _EMAIL.sub(" ", html.unescape(text)))
-    text = squash(_DATED.sub(" ", _MONTH_DATE.sub(" ", text)))
+    text = squash(_DATED.sub(" ", _MONTH_DATE.sub(" ", _READING_TIME.sub(" ", text))))
     # Twice: "(서울=연합뉴스) [사진]" style groups can nest one level.
     text = _BRACKETED.sub(" ", _BRACKETED.sub(" ", text))
     text = _PREFIX.sub("", _DATELINE.sub("", _LEAD_IN.sub("", squash(text))))
     text = _WIDGET.sub("", _FOREIGN_BY.sub("", _PLACE_DASH.sub("", text)))
+    text = _ROLE_AFTER_COMMA.sub("", text)
     parts: list[str] = []
     for group in _SPLIT.split(text):
         pieces = _COMMA.split(group)
@@ -178,7 +196,9 @@ def _clean(part: str) -> str:
     for _ in range(2):
         part = _PREFIX.sub("", part).strip(" .:;,-=*\"'“”‘’")
         part = _ROLE_SUFFIX.sub("", part).strip()
-    words = part.strip(" •|»›").split()
+    words = part.strip(" •|»›–—-").split()
+    if len(words) > 1 and words[-1].casefold() in _GROUP_WORDS:
+        return ""  # a team or desk; trimming its last word would leave a false name
     half = len(words) // 2
     if len(words) % 2 == 0 and words[:half] == words[half:]:
         words = words[:half]  # "Kimber Streams Kimber Streams": name and avatar alt text
@@ -204,7 +224,8 @@ def _clean(part: str) -> str:
 def _is_name(name: str, refused: set[str], structured: bool = False) -> bool:
     if not 2 <= len(name) <= _MAX_NAME or _key(name) in refused:
         return False
-    if any(char.isdigit() for char in name) or re.search(r"[@=<>{}#:/\\]|://", name):
+    digits = any(char.isdigit() for char in name) and not _HANDLE.fullmatch(name)
+    if digits or re.search(r"[@=<>{}#:/\\]|://", name):
         return False
     if _JUNK.search(name) or not any(char.isalpha() for char in name):
         return False
