@@ -114,6 +114,10 @@ class FeedSettings(Strict):
     hub: HttpUrl | None = None  # a WebSub hub to name in the feeds and ping after changes
 
 
+# The extraction presets (sokbo/extract/presets.py holds one for each, checked there).
+PresetName = Literal["tistory", "wordpress", "blogger", "naver_blog", "kr_news", "generic"]
+
+
 class Selectors(Strict):
     """Explicit CSS selectors; each one set overrides the preset's."""
 
@@ -152,9 +156,7 @@ class SourceConfig(Strict):
     language: str = "ko"
     timezone: TimeZone = "Asia/Seoul"
     encoding: str | None = None
-    preset: Literal["tistory", "wordpress", "blogger", "naver_blog", "kr_news", "generic"] = (
-        "generic"
-    )
+    preset: PresetName = "generic"
     selectors: Selectors = Selectors()
     max_age: Duration | None = None
     recheck_after: Duration = timedelta(hours=6)

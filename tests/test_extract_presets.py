@@ -22,6 +22,7 @@ import lxml.html
 import pytest
 
 from sokbo.clean import clean_html
+from sokbo.config import PresetName
 from sokbo.encoding import decode_html
 from sokbo.extract import metadata
 from sokbo.extract.article import parse_article
@@ -44,7 +45,7 @@ class Stored:
     """One stored page as a spider would hand it over, with how to extract it."""
 
     page: Page
-    preset: str
+    preset: PresetName
     timezone: ZoneInfo
     language: str | None
     encoding: str

@@ -8,8 +8,9 @@ does not know degrades to "generic", never to "no article".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
-from sokbo.config import Selectors
+from sokbo.config import PresetName, Selectors
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,15 @@ KR_NEWS = Preset(
 # No selectors: JSON-LD, meta tags and the generic extractor do all the work.
 GENERIC = Preset(name="generic", body=("[itemprop='articleBody']",))
 
-PRESETS: dict[str, Preset] = {
-    preset.name: preset for preset in (TISTORY, WORDPRESS, BLOGGER, NAVER_BLOG, KR_NEWS, GENERIC)
+PRESETS: dict[PresetName, Preset] = {
+    "tistory": TISTORY,
+    "wordpress": WORDPRESS,
+    "blogger": BLOGGER,
+    "naver_blog": NAVER_BLOG,
+    "kr_news": KR_NEWS,
+    "generic": GENERIC,
 }
+# The config accepts exactly the presets there are: a name added to one and not the other
+# fails here, at import, not on the first crawl that names it.
+if set(PRESETS) != set(get_args(PresetName)):
+    raise ImportError(f"presets {sorted(PRESETS)} differ from config's {get_args(PresetName)}")
