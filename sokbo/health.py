@@ -26,6 +26,8 @@ from datetime import datetime, timedelta
 from statistics import median
 from typing import Literal
 
+from sokbo.models import FROM_CRAWL_TIME, FROM_FEED
+
 Field = Literal["body", "date", "image"]
 FIELDS: tuple[Field, ...] = ("body", "date", "image")
 
@@ -45,8 +47,6 @@ MAX_COUNT_RATIO = 0.25
 # ...and at most this likely if the source were behaving as usual (binomial for shares,
 # Poisson against the quietest day for counts), so a small sample cannot raise an alert.
 MAX_CHANCE = 0.01
-
-_STAND_IN_DATES = frozenset({"crawl time"})
 
 
 @dataclass(frozen=True)
@@ -70,9 +70,9 @@ class Tally:
 def found_fields(evidence: Mapping[str, str]) -> frozenset[Field]:
     """Which of body, date and image the extraction found (see the module docstring)."""
     found: set[Field] = set()
-    if evidence.get("body", "feed") != "feed":
+    if evidence.get("body", FROM_FEED) != FROM_FEED:
         found.add("body")
-    if evidence.get("published", "crawl time") not in _STAND_IN_DATES:
+    if evidence.get("published", FROM_CRAWL_TIME) != FROM_CRAWL_TIME:
         found.add("date")
     if evidence.get("image"):
         found.add("image")

@@ -7,6 +7,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+# Evidence sources that are not the page itself: the feed entry that named the page, and
+# the crawl's own time standing in for a date nobody gave (extraction health counts a
+# field as found only when it came from elsewhere).
+FROM_FEED = "feed"
+FROM_CRAWL_TIME = "crawl time"
+
 
 @dataclass(frozen=True)
 class FeedHint:

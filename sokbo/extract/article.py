@@ -24,7 +24,7 @@ from sokbo.extract.presets import Preset
 from sokbo.extract.text import html_to_text, squash, summarize
 from sokbo.htmlparse import parse_document
 from sokbo.htmltree import drop_element, inner_html
-from sokbo.models import Article, Page
+from sokbo.models import FROM_CRAWL_TIME, FROM_FEED, Article, Page
 from sokbo.urls import http_url
 
 
@@ -51,7 +51,7 @@ def parse_article(page: Page, preset: Preset, timezone: tzinfo, language: str | 
     # Metadata first: the generic extractor below may rework the tree.
     found_title = metadata.title(root, info, preset.title)
     title = found_title.value if found_title else squash(hint.title or "")
-    evidence["title"] = found_title.source if found_title else "feed"
+    evidence["title"] = found_title.source if found_title else FROM_FEED
     if not title:
         raise ExtractError("no title found")
 
@@ -79,12 +79,14 @@ def parse_article(page: Page, preset: Preset, timezone: tzinfo, language: str | 
     if description:
         excerpt, evidence["excerpt"] = description, "meta:description"
     elif hint.summary and (summary := summarize(html_to_text(hint.summary))):
-        excerpt, evidence["excerpt"] = summary, "feed"
+        excerpt, evidence["excerpt"] = summary, FROM_FEED
     else:
         excerpt, evidence["excerpt"] = summarize(html_to_text(body)), "body"
 
     when = published.value if published else _aware(hint.published, timezone)
-    evidence["published"] = published.source if published else "feed" if when else "crawl time"
+    evidence["published"] = (
+        published.source if published else FROM_FEED if when else FROM_CRAWL_TIME
+    )
     if when is None and modified:
         # The page's edit time bounds its publication better than the crawl time does.
         when, evidence["published"] = modified.value, f"modified:{modified.source}"
@@ -167,7 +169,7 @@ def _body(
     if generic:
         return generic, "generic"
     if feed_html:
-        return feed_html, "feed"
+        return feed_html, FROM_FEED
     raise ExtractError("no article body found")
 
 
