@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -138,13 +139,17 @@ def write_site_feeds(
     return results
 
 
-def write_queued_feeds(store: Store, site: SiteConfig) -> list[tuple[Path, bool]]:
+def write_queued_feeds(
+    store: Store, site: SiteConfig, wait: float = math.inf
+) -> list[tuple[Path, bool]]:
     """Rebuild the site's feeds that crawls queued (store.queue_feeds), then clear them.
 
     The queue outlives a crawl killed before its feed stage: the next run's build (or
-    ``sokbo feeds``) does the work it left. Nothing queued, nothing built.
+    ``sokbo feeds``) does the work it left. Nothing queued, nothing built. LockTimeout
+    when another build of the site holds it for longer than `wait` seconds (the queue
+    stays for the next build).
     """
-    with _building(store, site):
+    with _building(store, site, wait):
         queued = store.queued_feeds(site.id)
         if not queued:
             return []
@@ -154,11 +159,13 @@ def write_queued_feeds(store: Store, site: SiteConfig) -> list[tuple[Path, bool]
     return results
 
 
-def _building(store: Store, site: SiteConfig) -> AbstractContextManager[None]:
+def _building(
+    store: Store, site: SiteConfig, wait: float = math.inf
+) -> AbstractContextManager[None]:
     """One feed build of a site at a time, across processes: reading the store and
     writing the files it read are one step (see sokbo.lock.feed_lock)."""
     url = store.engine.url.render_as_string(hide_password=False)
-    return held(feed_lock(url, site.id), f"the feed build of site '{site.id}'")
+    return held(feed_lock(url, site.id), f"the feed build of site '{site.id}'", wait)
 
 
 def _write_feeds(

@@ -9,24 +9,41 @@ queue and costs no other site its feeds.
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy.exc import SQLAlchemyError
 
 from feeds.write import write_queued_feeds
 from pipelines.common import SokboPipeline
 from sokbo import stats as stat_keys
 from sokbo.files import describe_write_error
+from sokbo.lock import LockTimeout
 from sokbo.stats import FAILED_FEEDS, FAILED_STORE
 from sokbo.store import store_error
 
 
+
 class FeedsPipeline(SokboPipeline):
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
+        # Off the reactor's thread: a build waits for the site's feed lock and writes
+        # files, and the other spiders of this process keep crawling meanwhile.
+        await asyncio.to_thread(self._build_queued)
+
+    def _build_queued(self) -> None:
         spider = self.spider
         if self.stats.get_value(FAILED_STORE):
             return  # the store stopped answering (said once): the queue waits in it
+        wait = self.crawler.settings.getfloat("SOKBO_FEED_LOCK_WAIT")
         for site in spider.config.sites_for(spider.source.id):
             try:
-                results = write_queued_feeds(spider.store, site)
+                results = write_queued_feeds(spider.store, site, wait=wait)
+            except LockTimeout as exc:
+                spider.logger.warning(
+                    "site '%s': feeds not built: %s; they stay queued for the next build",
+                    site.id,
+                    exc,
+                )
+                continue
             except OSError as exc:
                 reason = describe_write_error(exc, site.feeds_dir)
                 self.failed(FAILED_FEEDS, f"site '{site.id}': cannot write feeds: {reason}")
@@ -36,8 +53,7 @@ class FeedsPipeline(SokboPipeline):
                 self.failed(FAILED_FEEDS, f"site '{site.id}': cannot build feeds: {reason}")
                 continue
             for path, written in results:
-                self.stats.inc_value(
-                    stat_keys.FEEDS_WRITTEN if written else stat_keys.FEEDS_UNCHANGED
-                )
+                key = stat_keys.FEEDS_WRITTEN if written else stat_keys.FEEDS_UNCHANGED
+                self.stats.inc_value(key)
                 if written:
                     spider.logger.info("wrote %s", path)

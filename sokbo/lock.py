@@ -223,13 +223,20 @@ def feed_lock(store_url: str, site_id: str) -> ProcessLock:
     return FileLock(Path(database).resolve().parent / "locks" / "feeds" / f"{site_id}.lock")
 
 
+class LockTimeout(TimeoutError):
+    """A lock another process held for longer than the caller would wait."""
+
+
 @contextmanager
-def held(lock: ProcessLock, what: str) -> Iterator[None]:
-    """Wait for `lock` (logging once if it is busy), hold it for the block, release it."""
+def held(lock: ProcessLock, what: str, wait: float = math.inf) -> Iterator[None]:
+    """Wait for `lock` (logging once if it is busy), hold it for the block, release it.
+    LockTimeout, naming the holder, when it is not free within `wait` seconds."""
     if not lock.try_acquire():
-        holder = lock.holder()
-        logger.info("waiting for %s (held by %s)", what, (holder or Holder(None, None)).describe())
-        _acquire(lock, deadline=math.inf)
+        holder = (lock.holder() or Holder(None, None)).describe()
+        logger.info("waiting for %s (held by %s)", what, holder)
+        if not _acquire(lock, deadline=time.monotonic() + wait):
+            lock.release()
+            raise LockTimeout(f"{what} is held by {holder}; waited {wait:g} s")
     try:
         yield
     finally:

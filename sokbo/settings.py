@@ -21,6 +21,10 @@ ITEM_PIPELINES = {
     "pipelines.feeds.FeedsPipeline": 500,
 }
 
+# How long a crawl's feed stage waits (in a thread) for another process's build of the
+# same site's feeds; then the feeds stay queued and the next build writes them.
+SOKBO_FEED_LOCK_WAIT = 300.0
+
 # A live line per source on the terminal (sokbo/progress.py): off unless asked for;
 # `sokbo crawl` asks when its stdout is a terminal.
 EXTENSIONS = {"sokbo.progress.CrawlProgress": 500}

@@ -4,6 +4,7 @@ an edit, and byte-identical rebuilds from an unchanged store."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -446,7 +447,7 @@ def test_the_pipeline_rebuilds_what_the_crawl_changed(store: Store, built: SiteC
     publish_post(store, built, unchanged, T0 + HOUR)
     publish_post(store, built, store.upsert(make_article(5, "사회"), T0 + HOUR), T0 + HOUR)
 
-    pipeline.close_spider()
+    asyncio.run(pipeline.close_spider())
 
     after = snapshot(built.feeds_dir)
     changed = sorted(p for p in after if after[p] != before.get(p))
@@ -461,7 +462,7 @@ def test_a_crawl_that_changed_nothing_builds_nothing(store: Store, built: SiteCo
     pipeline = _pipeline(store, built)
     publish_post(store, built, store.upsert(make_article(1, "정치"), T0 + HOUR), T0 + HOUR)
 
-    pipeline.close_spider()
+    asyncio.run(pipeline.close_spider())
 
     assert snapshot(built.feeds_dir) == before
     assert pipeline.stats.get_stats() == {}
@@ -479,7 +480,7 @@ def test_feeds_left_by_a_killed_crawl_are_built_by_the_next(
     # The next run sees the article unchanged, yet builds what the killed one left.
     following = _pipeline(store, built)
     publish_post(store, built, store.upsert(make_article(5, "사회"), T0 + 2 * HOUR), T0 + 2 * HOUR)
-    following.close_spider()
+    asyncio.run(following.close_spider())
 
     after = snapshot(built.feeds_dir)
     assert sorted(p for p in after if after[p] != before.get(p)) == sorted(

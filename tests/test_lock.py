@@ -20,9 +20,11 @@ from sokbo.lock import (
     Holder,
     SourceBusy,
     acquire_source_locks,
+    feed_lock,
     source_lock,
 )
-from tests.support.cli import run_sokbo
+from sokbo.store import Store
+from tests.support.cli import SETTINGS, run_scrapy, run_sokbo, write_demo_config
 from tests.support.configs import write_config
 
 NOWHERE = 'kind = "feed"\nstart_urls = ["http://127.0.0.1:9/feed.xml"]'
@@ -136,3 +138,39 @@ def test_postgres_uses_an_advisory_lock(pg_config: Config, tmp_path: Path) -> No
         assert second.holder() is not None
     assert second.holder() is None
     assert not (tmp_path / "data/locks").exists(), "no lock file beside a PostgreSQL store"
+
+
+@pytest.mark.e2e
+def test_a_feed_build_held_elsewhere_leaves_the_feeds_queued(
+    demo_base: str, tmp_path: Path
+) -> None:
+    """Another process holds the build of one site's feeds: the crawl waits (in a thread,
+    the reactor keeps crawling) as long as SOKBO_FEED_LOCK_WAIT, says so in one line, and
+    ends; those feeds stay queued and the next build writes them."""
+    folder = write_demo_config(tmp_path / "blog", demo_base).parent
+    config = load_config(folder / "sokbo.toml")
+    Store.open(config.store).close()  # the store's folder, where the feed locks live
+    held_elsewhere = feed_lock(config.store.url, "opensis")
+    assert held_elsewhere.try_acquire()
+    try:
+        crawl = ("crawl", "feed", "-a", "source=demo-tistory", "-s", "SOKBO_FEED_LOCK_WAIT=1")
+        result = run_scrapy(*crawl, cwd=folder, env=SETTINGS)
+    finally:
+        held_elsewhere.release()
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert re.search(
+        r"site 'opensis': feeds not built: the feed build of site 'opensis' is held by pid "
+        rf"{os.getpid()}, since .*; waited 1 s; they stay queued for the next build",
+        result.stderr,
+    ), result.stderr[-3000:]
+    assert not (folder / "sites/opensis/feeds/rss.xml").exists()
+    assert (folder / "sites/onioninfo/feeds/rss.xml").is_file(), "other sites are built"
+    store = Store.open(config.store)
+    try:
+        assert store.queued_feeds("opensis")
+    finally:
+        store.close()
+
+    rebuilt = run_sokbo("--config", str(folder / "sokbo.toml"), "feeds", cwd=folder)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert (folder / "sites/opensis/feeds/rss.xml").is_file()
