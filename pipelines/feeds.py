@@ -22,7 +22,6 @@ from sokbo.stats import FAILED_FEEDS, FAILED_STORE
 from sokbo.store import store_error
 
 
-
 class FeedsPipeline(SokboPipeline):
     async def close_spider(self) -> None:
         # Off the reactor's thread: a build waits for the site's feed lock and writes

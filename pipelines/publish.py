@@ -7,7 +7,10 @@ the store (Store.pending_posts) for the next run, which publishes it before anyt
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -48,27 +51,43 @@ class PublishPipeline(SokboPipeline):
                     len(pending),
                 )
             for stored in pending:
-                if self._publish(site, stored):
+                if self._count(self._publish(site, stored)):
                     self.stats.inc_value(POSTS_PENDING)
 
-    def process_item(self, item: StoredArticle) -> StoredArticle:
-        for site in self.spider.config.sites_for(self.spider.source.id):
-            self._publish(site, item)
+    async def process_item(self, item: StoredArticle) -> StoredArticle:
+        # Off the reactor's thread: rendering, the atomic write (fsync) and the SQL. The
+        # counting and the log lines stay on it (Scrapy's stats are not thread-safe).
+        sites = self.spider.config.sites_for(self.spider.source.id)
+        for site in sites:
+            self._count(await asyncio.to_thread(self._publish, site, item))
         return item
 
-    def _publish(self, site: SiteConfig, stored: StoredArticle) -> bool:
-        """Publish on one site; a failure is counted and said, never raised. True if done."""
+    def _publish(self, site: SiteConfig, stored: StoredArticle) -> Published:
+        """Publish on one site; a failure is returned in a line, never raised."""
         try:
             path, written = publish_post(self.spider.store, site, stored, datetime.now(UTC))
         except OSError as exc:
             reason = describe_write_error(exc, site.posts_dir)
-            self.failed(FAILED_POSTS, f"site '{site.id}': cannot write posts: {reason}")
-            return False
+            return Published(None, False, f"site '{site.id}': cannot write posts: {reason}")
         except SQLAlchemyError as exc:
             reason = store_error(exc)
-            self.failed(FAILED_POSTS, f"site '{site.id}': cannot record posts: {reason}")
+            return Published(None, False, f"site '{site.id}': cannot record posts: {reason}")
+        return Published(path, written, None)
+
+    def _count(self, result: Published) -> bool:
+        """Count and say what publishing did; True when the post is published."""
+        if result.failure is not None:
+            self.failed(FAILED_POSTS, result.failure)
             return False
-        self.stats.inc_value(stat_keys.POSTS_WRITTEN if written else stat_keys.POSTS_UNCHANGED)
-        if written:
-            self.spider.logger.info("wrote %s", path)
+        self.stats.inc_value(
+            stat_keys.POSTS_WRITTEN if result.written else stat_keys.POSTS_UNCHANGED
+        )
+        if result.written:
+            self.spider.logger.info("wrote %s", result.path)
         return True
+
+
+class Published(NamedTuple):
+    path: Path | None
+    written: bool
+    failure: str | None  # the line saying why it was not published
