@@ -55,7 +55,9 @@ def parse_article(page: Page, preset: Preset, timezone: tzinfo, language: str | 
     if not title:
         raise ExtractError("no title found")
 
-    published, modified = metadata.dates(root, info, timezone, page.fetched_at, preset.date)
+    published, modified = metadata.dates(
+        root, info, timezone, page.fetched_at, preset.date, url=page.final_url
+    )
     found_authors = metadata.authors(root, info, preset.author)
     found_language = metadata.language(root, info)
     found_tags = metadata.keywords(root, info)

@@ -5,23 +5,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
+from urllib.parse import urlsplit
 
 import lxml.html
+from lxml.etree import XPath
 
 from sokbo.extract import jsonld
+from sokbo.extract.dateline import elsewhere, headline_date
 from sokbo.extract.datetext import (
     aware,
     first_date,
-    first_published,
     labelled,
     parse_datetime_text,
+    plausible,
 )
 from sokbo.extract.embedded import embedded_dates
 from sokbo.extract.pagemeta import (
     NOT_TEXT,
     Found,
     PageMeta,
-    around,
     article_scopes,
     contains,
     css,
@@ -46,16 +48,22 @@ _MODIFIED_META = (
     "dc.date.modified", "dcterms.modified",
 )  # fmt: skip
 _DATE_ELEMENT = re.compile(r"date|time|byline|publish|posted|regdate|info|meta", re.I)
-# Where dates of other stories live: the last-resort class rule never looks inside these.
-_ELSEWHERE = re.compile(
-    r"related|sidebar|widget|recent|popular|trending|recommend|more-?stor|comment|footer"
-    r"|\bnav|teaser|\bcard",
+# A markup date this many days after the visible date line is a re-publication stamp;
+# a day or less apart, the two differ by the time zone they were written in.
+_RESTAMP_GAP_DAYS = 2
+# A date as a URL path writes it: "/2023/04/28/", "/2023/october/03/", "/2025-12-17-slug".
+_URL_DATE = re.compile(
+    r"/(?P<y>(?:19|20)[0-9]{2})(?P<sep>[/-])(?P<m>[01]?[0-9]|[a-z]{3,9})(?P=sep)"
+    r"(?P<d>[0-3]?[0-9])(?=[/_-]|$|\.html?)",
     re.I,
 )
-_ELSEWHERE_TAGS = ("aside", "nav", "footer")
-# A date line under a headline ("Jane Doe · December 15, 2025 · 5 min read") stays short.
-_AFTER_HEADLINE = 300
-_BEFORE_HEADLINE = 100
+_MONTH_NAMES = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        start=1,
+    )
+}
 # Locales that write "04/05/2024" for 5 April: US English, and English without a region.
 _MONTH_FIRST = ("en", "en-us", "en-ph")
 DateFound = tuple[Found[datetime] | None, Found[datetime] | None]
@@ -67,27 +75,50 @@ def dates(
     timezone: tzinfo,
     now: datetime,
     selectors: Sequence[str] = (),
+    *,
+    url: str = "",
 ) -> DateFound:
     """(published, modified), each aware and plausible, from the most trusted evidence.
 
     Order: explicit selectors; JSON-LD story objects; article:published_time and its
     kin; `<time datetime>` and itemprop dates; Korean or English text after a label such
-    as 입력/수정 or Published/Updated; the app state embedded in scripts; an unlabelled
-    date just under (or over) the headline; then a date-looking element (class "date",
-    "info", ...) in the article or near its headline. A value without an offset is in
-    `timezone`; "04/05/2024" is read day first when the page's locale writes it so;
-    dates before 1995 or more than a day after `now` are skipped. A modified time earlier
-    than the published one is dropped.
+    as 입력/수정 or Published/Updated; the app state embedded in scripts; the story's date
+    line just under (or over) the headline; the date in the path of `url`, og:url or the
+    canonical link; then a date-looking element (class "date", "info", ...) in the
+    article or near its headline.
+    A JSON-LD or meta publication date that knows no later edit and falls days after the
+    date line is a re-publication stamp: the date line wins. A value without an offset is
+    in `timezone`; "04/05/2024" is read day first when the page's locale writes it so,
+    unless the URL's date says otherwise; dates before 1995 or more than a day after
+    `now` are skipped. A modified time earlier than the published one is dropped.
     """
     now = aware(now, timezone)
     day_first = _day_first(page)
     published: Found[datetime] | None = None
     modified: Found[datetime] | None = None
-    for pub, mod in _date_evidence(root, page, timezone, now, selectors, day_first):
+    from_markup = False
+    for markup, (pub, mod) in _date_evidence(root, page, timezone, now, selectors, day_first):
+        from_markup = from_markup or (published is None and pub is not None and markup)
         published, modified = published or pub, modified or mod
         if published and modified:
             break
+    if published and from_markup and _restamped(published, modified):
+        line = headline_date(root, timezone, now, day_first)
+        if line and (published.value.date() - line.value.date()).days >= _RESTAMP_GAP_DAYS:
+            published = line
+    url_date = _url_date(root, page, url, timezone, now)
+    if published is None and url_date is not None:
+        published = Found(url_date, "url")
     published = published or _date_element(root, timezone, now, day_first)
+    if (
+        published
+        and url_date
+        and published.source.startswith("text:")
+        and _swapped(published.value, url_date)
+    ):
+        # "03/10/2023" under /2023/october/03/: the URL settles which number is the month.
+        value = published.value.replace(month=url_date.month, day=url_date.day)
+        published = Found(value, published.source)
     if published and modified and modified.value < published.value:
         modified = None
     return published, modified
@@ -100,8 +131,9 @@ def _date_evidence(
     now: datetime,
     selectors: Sequence[str],
     day_first: bool,
-) -> Iterator[DateFound]:
-    """(published, modified) from each kind of evidence, most trusted first, lazily."""
+) -> Iterator[tuple[bool, DateFound]]:
+    """(published, modified) from each kind of evidence, most trusted first, lazily; each
+    with whether it comes from the page's machine-readable markup (JSON-LD, meta tags)."""
 
     def parse(value: str | None, source: str) -> Found[datetime] | None:
         parsed = parse_datetime_text(value, zone, now, day_first=day_first) if value else None
@@ -114,33 +146,44 @@ def _date_evidence(
             value = element.get("datetime") or element.get("content") or title
             source = f"preset:{selector}"
             yield (
-                (parse(value, source), None)
-                if value
-                else _text_dates(element, source, zone, now, day_first)
+                False,
+                (
+                    (parse(value, source), None)
+                    if value
+                    else _text_dates(element, source, zone, now, day_first)
+                ),
             )
     for kind, obj in jsonld.articles(page.jsonld):
         yield (
-            _first(
-                parse(value, f"json-ld:{kind}.{field}")
-                for field in ("datePublished", "dateCreated")
-                for value in jsonld.texts(obj.get(field))[:1]
-            ),
-            _first(
-                parse(value, f"json-ld:{kind}.dateModified")
-                for value in jsonld.texts(obj.get("dateModified"))[:1]
+            True,
+            (
+                _first(
+                    parse(value, f"json-ld:{kind}.{field}")
+                    for field in ("datePublished", "dateCreated")
+                    for value in jsonld.texts(obj.get(field))[:1]
+                ),
+                _first(
+                    parse(value, f"json-ld:{kind}.dateModified")
+                    for value in jsonld.texts(obj.get("dateModified"))[:1]
+                ),
             ),
         )
     named = [k for k in page.meta if k not in _PUBLISHED_META and _PUBLISHED_META_NAME.search(k)]
     yield (
-        _first(parse(page.meta.get(key), meta_source(key)) for key in (*_PUBLISHED_META, *named)),
-        _first(parse(page.meta.get(key), meta_source(key)) for key in _MODIFIED_META),
+        True,
+        (
+            _first(
+                parse(page.meta.get(key), meta_source(key)) for key in (*_PUBLISHED_META, *named)
+            ),
+            _first(parse(page.meta.get(key), meta_source(key)) for key in _MODIFIED_META),
+        ),
     )
-    yield _time_elements(root, parse)
+    yield False, _time_elements(root, parse)
     for scope in dict.fromkeys([*article_scopes(root), root]):
-        yield _text_dates(scope, None, zone, now, day_first)
+        yield False, _text_dates(scope, None, zone, now, day_first)
     pub_text, mod_text = embedded_dates(root)
-    yield parse(pub_text, "script:published"), parse(mod_text, "script:modified")
-    yield _headline_date(root, zone, now, day_first), None
+    yield False, (parse(pub_text, "script:published"), parse(mod_text, "script:modified"))
+    yield False, (headline_date(root, zone, now, day_first), None)
 
 
 def _text_dates(
@@ -160,6 +203,10 @@ def _text_dates(
     return published, (Found(mod[0], f"text:{mod[1]}") if mod else None)
 
 
+# Selected in C, in document order: a Python loop over every element costs more.
+_TIME_OR_ITEMPROP = XPath("//time|//*[@itemprop]")
+
+
 def _time_elements(
     root: lxml.html.HtmlElement,
     parse: Callable[[str | None, str], Found[datetime] | None],
@@ -170,8 +217,9 @@ def _time_elements(
     # With an <article> or <main> on the page, an unmarked <time> outside it belongs to
     # a sidebar or a list of other stories.
     scoped = bool(root.xpath("//article|//main|//*[@role='main']"))
-    for element in root.iter():
-        if not isinstance(element.tag, str) or element.tag == "meta":
+    candidates = _TIME_OR_ITEMPROP(root)
+    for element in candidates if isinstance(candidates, list) else []:
+        if not isinstance(element, lxml.html.HtmlElement) or element.tag == "meta":
             continue
         prop = (element.get("itemprop") or "").lower()
         value = element.get("datetime") or (element.get("content") if prop else None)
@@ -195,6 +243,13 @@ def _time_elements(
     return (best[1] if best else None), modified
 
 
+def _near(heading: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """The headline's header block: its third ancestor at most, which in the templates seen
+    holds the headline, byline and date line but not yet the sidebar."""
+    ancestors = list(heading.iterancestors())[:3]
+    return ancestors[-1] if ancestors else heading
+
+
 def _date_element(
     root: lxml.html.HtmlElement, zone: tzinfo, now: datetime, day_first: bool
 ) -> Found[datetime] | None:
@@ -210,7 +265,7 @@ def _date_element(
         if not isinstance(element.tag, str) or element.tag in NOT_TEXT:
             continue
         match = _DATE_ELEMENT.search(f"{element.get('class', '')} {element.get('id', '')}")
-        if match is None or _elsewhere(element):
+        if match is None or elsewhere(element):
             continue
         if scoped and not in_article(element):
             continue
@@ -223,34 +278,46 @@ def _date_element(
     return None
 
 
-def _near(heading: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
-    """The headline's header block: its third ancestor at most, which in the templates seen
-    holds the headline, byline and date line but not yet the sidebar."""
-    ancestors = list(heading.iterancestors())[:3]
-    return ancestors[-1] if ancestors else heading
+def _url_date(
+    root: lxml.html.HtmlElement, page: PageMeta, url: str, zone: tzinfo, now: datetime
+) -> datetime | None:
+    """The day in the path of the page's URL (as fetched, og:url or canonical link),
+    plausible: "/2023/04/28/", "/2023/october/03/", "/blog/2025-12-17-slug"."""
+    urls = [url, page.meta.get("og:url", "")]
+    head = root.find("head")
+    if head is not None:
+        urls += [
+            link.get("href", "") for link in head.iter("link") if link.get("rel") == "canonical"
+        ]
+    for address in urls:
+        try:
+            match = _URL_DATE.search(urlsplit(address).path) if address else None
+        except ValueError:  # "http://[bad" and other unparseable URLs
+            continue
+        if match is None:
+            continue
+        month = match.group("m")
+        number = int(month) if month.isdigit() else _MONTH_NAMES.get(month.lower()[:3], 0)
+        try:
+            value = datetime(int(match.group("y")), number, int(match.group("d")), tzinfo=zone)
+        except ValueError:
+            continue
+        if plausible(value, now):
+            return value
+    return None
 
 
-def _elsewhere(element: lxml.html.HtmlElement) -> bool:
-    for node in (element, *element.iterancestors()):
-        if node.tag in _ELSEWHERE_TAGS or _ELSEWHERE.search(
-            f"{node.get('class', '')} {node.get('id', '')}"
-        ):
-            return True
-    return False
+def _swapped(value: datetime, day: datetime) -> bool:
+    """`value` is `day` with its month and day numbers read the other way round."""
+    return (value.year, value.day, value.month) == (day.year, day.month, day.day) and (
+        day.month != day.day
+    )
 
 
-def _headline_date(
-    root: lxml.html.HtmlElement, zone: tzinfo, now: datetime, day_first: bool
-) -> Found[datetime] | None:
-    """An unlabelled date in the few lines right under the headline, or just over it."""
-    heading = headline_element(root)
-    if heading is None:
-        return None
-    before, after = around(heading, _AFTER_HEADLINE)
-    value = first_published(after[:_AFTER_HEADLINE], zone, now, day_first=day_first)
-    if value is None:
-        value = first_published(before[-_BEFORE_HEADLINE:], zone, now, day_first=day_first)
-    return Found(value, "text:headline") if value else None
+def _restamped(published: Found[datetime], modified: Found[datetime] | None) -> bool:
+    """The markup's publication time knows of no later edit: often not the first
+    publication but the last time the CMS re-published or re-exported the page."""
+    return modified is None or modified.value.date() <= published.value.date()
 
 
 def _day_first(page: PageMeta) -> bool:
