@@ -63,6 +63,12 @@ _BUILDER.set_element_class_lookup(
 )
 
 
+# Elements nested deeper than this keep their text but not their markup. Browsers cap
+# nesting too (Blink's parser at 512 levels); a page nested thousands deep (a trap, or a
+# broken generator) would otherwise exhaust Python's recursion in every tree walk.
+MAX_DEPTH = 400
+
+
 def parse_document(html: str) -> lxml.html.HtmlElement:
     """The ``<html>`` element of a whole page, built as a browser builds it.
 
@@ -110,8 +116,9 @@ def _source(html: str) -> bytes:
         return joined.encode("utf-8")
 
 
-def _copy_children(first: LexborNode | None, parent: _Element) -> None:
-    """Append copies of ``first`` and its following siblings to ``parent``.
+def _copy_children(first: LexborNode | None, parent: _Element, depth: int = 0) -> None:
+    """Append copies of ``first`` and its following siblings to ``parent``, which is
+    ``depth`` levels down.
 
     One function with the common cases inline: it runs for every node of every page,
     and a Python call per node would cost more than lexbor's whole parse.
@@ -144,14 +151,18 @@ def _copy_children(first: LexborNode | None, parent: _Element) -> None:
                 # Valueless attributes come as None, which lxml refuses with a TypeError.
                 element = _SUB_ELEMENT(parent, tag, attributes)  # type: ignore[arg-type]
             except (TypeError, ValueError):
-                last = _copy_element(node, tag, parent, last)
+                last = _copy_element(node, tag, parent, last, depth)
                 # An unwrapped node may end in text, and the next text is added to it.
                 after_text = True
             else:
                 last = element
                 child = node.child
-                if child is not None:
-                    _copy_children(child, element)
+                if child is None:
+                    pass
+                elif depth < MAX_DEPTH:
+                    _copy_children(child, element, depth + 1)
+                else:  # deeper than a browser nests: the rest as its text
+                    element.text = _xml_safe(node.text(deep=True))
                 after_text = False
         elif kind == _COMMENT:
             last = etree.Comment(_comment_text(node.comment_content or ""))
@@ -161,7 +172,7 @@ def _copy_children(first: LexborNode | None, parent: _Element) -> None:
 
 
 def _copy_element(
-    node: LexborNode, tag: str, parent: _Element, last: _Element | None
+    node: LexborNode, tag: str, parent: _Element, last: _Element | None, depth: int
 ) -> _Element | None:
     """Append a copy of element ``node`` the careful way; return ``parent``'s new last node.
 
@@ -186,10 +197,10 @@ def _copy_element(
         try:
             element = _SUB_ELEMENT(parent, tag)
         except ValueError:  # a name lxml refuses ('scr<script'): keep the content only
-            return _unwrapped(content, parent, last)
+            return _unwrapped(content, parent, last, depth)
         _set_attributes(element, attributes)
     if content is not None:
-        _copy_children(content, element)
+        _copy_children(content, element, depth + 1)
     return element
 
 
@@ -212,10 +223,10 @@ def _set_attributes(element: _Element, attributes: dict[str, str]) -> None:
 
 
 def _unwrapped(
-    content: LexborNode | None, parent: _Element, last: _Element | None
+    content: LexborNode | None, parent: _Element, last: _Element | None, depth: int
 ) -> _Element | None:
     holder = _BUILDER.makeelement("div")
-    _copy_children(content, holder)
+    _copy_children(content, holder, depth)
     _add_text(parent, last, holder.text or "")
     children = list(holder)
     for child in children:

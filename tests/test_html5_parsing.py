@@ -31,7 +31,7 @@ from sokbo.extract.discovery import discover_feeds
 from sokbo.extract.images import body_image
 from sokbo.extract.presets import PRESETS, Preset
 from sokbo.extract.text import html_to_text, squash
-from sokbo.htmlparse import parse_document, parse_fragment
+from sokbo.htmlparse import MAX_DEPTH, parse_document, parse_fragment
 from sokbo.htmltree import inner_html
 from sokbo.models import FeedHint, Page
 
@@ -332,3 +332,26 @@ def test_text_content_matches_the_oracle_on_tag_soup(pieces: list[str]) -> None:
     # Not whitespace: the two differ on a newline after a foster-parented <textarea>.
     theirs = "".join(oracle_body(html).itertext())
     assert "".join(ours.split()) == "".join(theirs.split())
+
+
+def test_a_page_nested_thousands_deep_keeps_its_text_and_reads() -> None:
+    """Nesting past MAX_DEPTH (a trap, or a broken generator) keeps the text, flat, as
+    browsers cap nesting too: no stage of the pipeline runs out of recursion on it."""
+    deep = "<div>" * 5000 + "<p>The deepest paragraph.</p>" + "</div>" * 5000
+    html = (
+        "<html><head><title>Deep</title></head><body><article><h1>Deep</h1>"
+        f"<p>The first paragraph of the story, long enough to count as one.</p>{deep}"
+        "<p>The paragraph after the nesting.</p></article></body></html>"
+    )
+    root = parse_document(html)
+    assert max(len(list(e.iterancestors())) for e in root.iter()) <= MAX_DEPTH + 3
+    assert "The deepest paragraph." in root.text_content()
+    page = Page(
+        source_id="html5", url=URL, final_url=URL, html=html, fetched_at=CRAWLED_AT,
+        hint=FeedHint(),
+    )  # fmt: skip
+    article = parse_article(page, BY_GENERIC, SEOUL, "en")
+    text = parse_fragment(clean_html(article.body_html, URL)).text_content()
+    assert "The deepest paragraph." in text
+    assert "The paragraph after the nesting." in text
+    assert "The deepest paragraph." in parse_fragment(deep).text_content()
