@@ -14,7 +14,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from sokbo import stats as stat_keys
 from sokbo.models import Article, Page
-from sokbo.stats import FAILED_STORE
 from sokbo.unavailable import stop_for_store
 from spiders.base import SourceSpider
 
@@ -53,7 +52,7 @@ class SokboPipeline:
             url, fetched, fingerprint = item.final_url, item.url, item.hint.fingerprint()
         else:
             url, fetched, fingerprint = item.url, item.fetched_url, item.fingerprint
-        if fetched and not self.stats.get_value(FAILED_STORE):
+        if fetched and not self.stats.get_value(stat_keys.FAILED_STORE):
             try:
                 self.spider.store.record_fetch(fetched, datetime.now(UTC), fingerprint=fingerprint)
             except SQLAlchemyError as exc:

@@ -20,7 +20,6 @@ from sokbo.config import SiteConfig
 from sokbo.files import describe_write_error, remove_stale_temporaries
 from sokbo.models import StoredArticle
 from sokbo.publish import publish_post
-from sokbo.stats import FAILED_POSTS, POSTS_PENDING
 from sokbo.store import store_error
 
 
@@ -41,7 +40,8 @@ class PublishPipeline(SokboPipeline):
                 pending = spider.store.pending_posts(site.id, spider.source.id)
             except SQLAlchemyError as exc:
                 self.failed(
-                    FAILED_POSTS, f"store: cannot read the posts to publish: {store_error(exc)}"
+                    stat_keys.FAILED_POSTS,
+                    f"store: cannot read the posts to publish: {store_error(exc)}",
                 )
                 continue
             if pending:
@@ -52,7 +52,7 @@ class PublishPipeline(SokboPipeline):
                 )
             for stored in pending:
                 if self._count(self._publish(site, stored)):
-                    self.stats.inc_value(POSTS_PENDING)
+                    self.stats.inc_value(stat_keys.POSTS_PENDING)
 
     async def process_item(self, item: StoredArticle) -> StoredArticle:
         # Off the reactor's thread: rendering, the atomic write (fsync) and the SQL. The
@@ -77,7 +77,7 @@ class PublishPipeline(SokboPipeline):
     def _count(self, result: Published) -> bool:
         """Count and say what publishing did; True when the post is published."""
         if result.failure is not None:
-            self.failed(FAILED_POSTS, result.failure)
+            self.failed(stat_keys.FAILED_POSTS, result.failure)
             return False
         self.stats.inc_value(
             stat_keys.POSTS_WRITTEN if result.written else stat_keys.POSTS_UNCHANGED

@@ -11,13 +11,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from pipelines.common import SokboPipeline
 from sokbo import stats as stat_keys
 from sokbo.models import Article, StoredArticle
-from sokbo.stats import FAILED_STORE
 
 
 class StorePipeline(SokboPipeline):
     async def process_item(self, item: Article) -> StoredArticle:
-        if self.stats.get_value(FAILED_STORE):  # the crawl is stopping: no wait per item
-            self.stats.inc_value(FAILED_STORE)
+        if self.stats.get_value(stat_keys.FAILED_STORE):  # the crawl is stopping: no wait per item
+            self.stats.inc_value(stat_keys.FAILED_STORE)
             raise DropItem(f"not stored: {item.url}", log_level="DEBUG")
         try:
             # Off the reactor's thread: the SQL waits on the database (and its locks).

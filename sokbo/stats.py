@@ -7,8 +7,6 @@ is a family: the reason or the kind follows it (`dropped("not a web page")`).
 
 from __future__ import annotations
 
-from typing import Literal
-
 # Discovery and fetching.
 FEED_ENTRIES = "sokbo/feed_entries"  # entries read from feeds and sitemaps
 LISTING_PAGES = "sokbo/listing_pages"
@@ -42,8 +40,6 @@ FEEDS_UNCHANGED = "sokbo/feeds/unchanged"
 FAILED_POSTS = "sokbo/failed/posts"
 FAILED_FEEDS = "sokbo/failed/feeds"
 FAILED_STORE = "sokbo/failed/store"
-
-FetchReason = Literal["new", "changed", "recheck"]
 
 
 def skipped(reason: str) -> str:

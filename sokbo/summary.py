@@ -10,10 +10,6 @@ from feeds.write import FEED_FILES
 from sokbo import stats as stat_keys
 from sokbo.config import Config
 from sokbo.outcome import cleanly_stopped, crawl_errors, stat_count
-from sokbo.stats import FAILED_FEEDS, FAILED_POSTS, FAILED_STORE, POSTS_PENDING, QUEUED_AT_STOP
-
-_DROPPED = stat_keys.DROPPED
-_SKIPPED = stat_keys.SKIPPED
 
 
 def _count(stats: Sequence[Mapping[str, Any]], key: str) -> int:
@@ -23,7 +19,7 @@ def _count(stats: Sequence[Mapping[str, Any]], key: str) -> int:
 def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], seconds: float) -> str:
     """Totals over every source crawled, the reasons items were dropped, where files are."""
     stats = list(runs.values())
-    dropped, skipped = _by_reason(stats, _DROPPED), _by_reason(stats, _SKIPPED)
+    dropped, skipped = _by_reason(stats, stat_keys.DROPPED), _by_reason(stats, stat_keys.SKIPPED)
     # Scrapy's offsite filter drops redirects and links to other hosts without an errback.
     offsite = _count(stats, "offsite/filtered")
     if offsite:
@@ -51,10 +47,10 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
         f"{_count(stats, stat_keys.stored('updated'))} updated, "
         f"{_count(stats, stat_keys.stored('unchanged'))} unchanged",
         f"  posts            {written} written, {unchanged} unchanged"
-        + _left_over(_count(stats, FAILED_POSTS), "the next run writes them"),
+        + _left_over(_count(stats, stat_keys.FAILED_POSTS), "the next run writes them"),
         f"  feeds            {_count(stats, stat_keys.FEEDS_WRITTEN)} written, "
         f"{_count(stats, stat_keys.FEEDS_UNCHANGED)} unchanged"
-        + _left_over(_count(stats, FAILED_FEEDS), "the next run builds them"),
+        + _left_over(_count(stats, stat_keys.FAILED_FEEDS), "the next run builds them"),
         f"  dropped          {sum(dropped.values())}",
     ]
     lines += [f"    {count:>4}  {reason}" for reason, count in sorted(dropped.items())]
@@ -69,10 +65,10 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
             f"  decoding         {sum(undecodable.values())} pages with undecodable "
             f"characters ({per_source})"
         )
-    caught_up = _count(stats, POSTS_PENDING)
+    caught_up = _count(stats, stat_keys.POSTS_PENDING)
     if caught_up:
         lines.append(f"  caught up        {caught_up} posts of articles stored earlier")
-    unsaved = _count(stats, FAILED_STORE)
+    unsaved = _count(stats, stat_keys.FAILED_STORE)
     if unsaved:
         lines.append(f"  not stored       {unsaved} articles (fetched again by the next run)")
     lines += [_stopped_early(config, name, one) for name, one in runs.items()]
@@ -106,7 +102,7 @@ def _stopped_early(config: Config, name: str, stats: Mapping[str, Any]) -> str:
     reason = stats.get("finish_reason")
     if reason in (None, "finished"):
         return ""
-    queued = stat_count(stats, QUEUED_AT_STOP)
+    queued = stat_count(stats, stat_keys.QUEUED_AT_STOP)
     if not config.crawl.resume:
         then = f"{queued} requests not made; the next run starts over"
     elif cleanly_stopped(reason, stats):

@@ -35,7 +35,6 @@ from sokbo.models import FeedHint, Page
 from sokbo.outcome import cleanly_stopped, crawl_errors, crawl_exit_status
 from sokbo.settings import apply_crawl_config
 from sokbo.sniff import not_a_page
-from sokbo.stats import QUEUED_AT_STOP
 from sokbo.store import DocumentState, Store, store_error
 from spiders.failures import (
     REDIRECTS,
@@ -374,7 +373,7 @@ class SourceSpider(scrapy.Spider):
             except SQLAlchemyError as exc:
                 self.logger.error("store: cannot save the feeds' validators: %s", store_error(exc))
         if reason != "finished":
-            self.stats.set_value(QUEUED_AT_STOP, self.queued_requests())
+            self.stats.set_value(stat_keys.QUEUED_AT_STOP, self.queued_requests())
         self._settle_job(reason)
         stats = self.stats.get_stats()
         try:
