@@ -18,26 +18,23 @@ from pipelines.common import SokboPipeline
 from sokbo import stats as stat_keys
 from sokbo.files import describe_write_error
 from sokbo.lock import LockTimeout
-from sokbo.stats import FAILED_FEEDS, FAILED_STORE
 from sokbo.store import store_error
 
 
 class FeedsPipeline(SokboPipeline):
     async def close_spider(self) -> None:
-        # Off the reactor's thread: a build waits for the site's feed lock and writes
-        # files, and the other spiders of this process keep crawling meanwhile.
-        await asyncio.to_thread(self._build_queued)
-
-    def _build_queued(self) -> None:
-        spider = self.spider
-        if self.stats.get_value(FAILED_STORE):
+        if self.stats.get_value(stat_keys.FAILED_STORE):
             return  # the store stopped answering (said once): the queue waits in it
         wait = self.crawler.settings.getfloat("SOKBO_FEED_LOCK_WAIT")
-        for site in spider.config.sites_for(spider.source.id):
+        for site in self.spider.config.sites_for(self.spider.source.id):
+            # Off the reactor's thread: a build waits for the site's feed lock and writes
+            # files, while the other spiders of this process keep crawling. The counting
+            # and the log lines stay on the reactor (Scrapy's stats are not thread-safe).
             try:
-                results = write_queued_feeds(spider.store, site, wait=wait)
+                store = self.spider.store
+                results = await asyncio.to_thread(write_queued_feeds, store, site, wait)
             except LockTimeout as exc:
-                spider.logger.warning(
+                self.spider.logger.warning(
                     "site '%s': feeds not built: %s; they stay queued for the next build",
                     site.id,
                     exc,
@@ -45,14 +42,16 @@ class FeedsPipeline(SokboPipeline):
                 continue
             except OSError as exc:
                 reason = describe_write_error(exc, site.feeds_dir)
-                self.failed(FAILED_FEEDS, f"site '{site.id}': cannot write feeds: {reason}")
+                self._failed(f"site '{site.id}': cannot write feeds: {reason}")
                 continue
             except SQLAlchemyError as exc:
-                reason = store_error(exc)
-                self.failed(FAILED_FEEDS, f"site '{site.id}': cannot build feeds: {reason}")
+                self._failed(f"site '{site.id}': cannot build feeds: {store_error(exc)}")
                 continue
             for path, written in results:
                 key = stat_keys.FEEDS_WRITTEN if written else stat_keys.FEEDS_UNCHANGED
                 self.stats.inc_value(key)
                 if written:
-                    spider.logger.info("wrote %s", path)
+                    self.spider.logger.info("wrote %s", path)
+
+    def _failed(self, line: str) -> None:
+        self.failed(stat_keys.FAILED_FEEDS, line)
