@@ -107,11 +107,11 @@ class Scheduler:
         """Run records a killed scheduler left open: closed for the sources no crawl holds
         now (a crawl it started may outlive it and complete its own)."""
         free = set()
-        for source in self.config.source:
-            lock = source_lock(self.config, source.id)
+        for source_id in self.store.sources_with_open_runs():  # most starts: none
+            lock = source_lock(self.config, source_id)
             try:
                 if lock.try_acquire():
-                    free.add(source.id)
+                    free.add(source_id)
             finally:
                 lock.release()
         closed = self.store.abandon_open_runs(datetime.now(UTC), free)

@@ -25,12 +25,14 @@ from sokbo.cli import EXIT_LOCKED
 from sokbo.config import Config, ConfigError, SourceConfig, format_duration, load_config
 from sokbo.crawls import CRAWLS, Crawls
 from sokbo.outcome import crawl_counts
-from sokbo.store import OpenRun, SettledRun, Store, store_error
+from sokbo.store import Died, OpenRun, SettledRun, Store, store_error
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# How the runner says that it stopped a crawl past its timeout (the run's reason: timeout).
+TIMED_OUT = "timed out"
 # The crawl's last stderr lines, kept for the error summary of a crawl that died.
 _TAIL_LINES = 5
 
@@ -115,15 +117,15 @@ def _run(
         logger.info("%s: skipped: already running (another crawl holds its lock)", source.id)
         _discard(config, run)
         return RunResult(source.id, status, seconds, {}, None, skipped=True)
-    died = _exit_summary(status, why, tail)
+    died = _died(status, why, tail)
 
     def settle(store: Store) -> SettledRun:
         settled = store.settle_run(run, datetime.now(UTC), status, why, died) if run else None
         _rebuild_queued_feeds(store, config, source.id)
         _check_health(store, config, source.id)
-        return settled or SettledRun({}, died, None)
+        return settled or SettledRun({}, died.errors, None)
 
-    settled = _in_store(config, source.id, settle) or SettledRun({}, died, None)
+    settled = _in_store(config, source.id, settle) or SettledRun({}, died.errors, None)
     result = RunResult(
         source.id,
         status,
@@ -166,7 +168,7 @@ def _wait(
         return
     except subprocess.TimeoutExpired:
         pass
-    why = f"timed out after {format_duration(source.timeout)}"
+    why = f"{TIMED_OUT} after {format_duration(source.timeout)}"
     logger.warning("%s: %s; stopping it (SIGINT)", source.id, why)
     crawls.interrupt(source.id, why)
     try:
@@ -194,13 +196,17 @@ def _forward_stderr(process: subprocess.Popen[str], source_id: str, tail: deque[
     process.stderr.close()
 
 
-def _exit_summary(status: int, why: str | None, tail: deque[str]) -> str:
-    """`timed out after 30m; killed by SIGKILL`, `exited 1: <its last stderr line>`."""
+def _died(status: int, why: str | None, tail: deque[str]) -> Died:
+    """How the run ended if the crawl recorded nothing: its reason, and errors such as
+    `timed out after 30m; killed by SIGKILL` or `exited 1: <its last stderr line>`."""
     if status < 0:
         ended = f"killed by {signal.Signals(-status).name}"
     else:
         ended = f"exited {status}" + (f": {tail[-1]}" if tail else "")
-    return f"{why}; {ended}" if why else ended
+    if why:
+        reason = "timeout" if why.startswith(TIMED_OUT) else "shutdown"
+        return Died(reason, f"{why}; {ended}")
+    return Died("killed" if status < 0 else "exited", ended)
 
 
 def _rebuild_queued_feeds(store: Store, config: Config, source_id: str) -> None:

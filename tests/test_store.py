@@ -19,7 +19,7 @@ from sqlalchemy import select
 import sokbo.store.article_rows
 from sokbo.models import Article
 from sokbo.slug import disambiguate, slugify
-from sokbo.store import Store, articles, runs
+from sokbo.store import Died, Store, articles, runs
 
 T0 = datetime(2024, 5, 1, 9, 30, 15, 123456, tzinfo=UTC)
 KST = timezone(timedelta(hours=9))
@@ -412,7 +412,9 @@ def test_a_run_opened_by_the_runner_is_completed_and_settled_by_its_id(store: St
         exit_status=0,
         errors=None,
     )
-    settled = store.settle_run(opened, T0 + timedelta(seconds=21), 0, None, "exited 0")
+    settled = store.settle_run(
+        opened, T0 + timedelta(seconds=21), 0, None, Died("exited", "exited 0")
+    )
     assert settled.stats == stats and settled.errors is None and settled.seconds == 19
     rows = {row["id"]: row for row in _run_rows(store)}
     assert (rows[opened.id]["reason"], rows[opened.id]["exit_status"]) == ("finished", 0)
@@ -422,11 +424,14 @@ def test_a_run_opened_by_the_runner_is_completed_and_settled_by_its_id(store: St
 
 def test_a_run_whose_crawl_died_is_closed_by_the_runner(store: Store) -> None:
     killed = store.open_run("src", T0)
-    settled = store.settle_run(killed, T0 + timedelta(seconds=3), -9, None, "killed by SIGKILL")
+    settled = store.settle_run(
+        killed, T0 + timedelta(seconds=3), -9, None, Died("killed", "killed by SIGKILL")
+    )
     assert (settled.stats, settled.errors, settled.seconds) == ({}, "killed by SIGKILL", None)
     late = store.open_run("src", T0 + timedelta(minutes=1))
     why = "timed out after 4s"
-    store.settle_run(late, T0 + timedelta(minutes=2), -9, why, f"{why}; killed by SIGKILL")
+    died = Died("timeout", f"{why}; killed by SIGKILL")
+    store.settle_run(late, T0 + timedelta(minutes=2), -9, why, died)
     rows = _run_rows(store)
     assert [(r["reason"], r["exit_status"]) for r in rows] == [("killed", -9), ("timeout", -9)]
     assert rows[1]["errors"] == "timed out after 4s; killed by SIGKILL"

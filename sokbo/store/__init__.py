@@ -19,7 +19,7 @@ from sokbo.store.article_rows import article_values
 from sokbo.store.feed_entry_rows import EntrySource, FeedEntryRows, KeptEntry
 from sokbo.store.fetch_rows import DocumentState, FetchRows
 from sokbo.store.post_rows import SITE_FEED, PostRows
-from sokbo.store.run_rows import RUNNING, OpenRun, RunRows, SettledRun
+from sokbo.store.run_rows import RUNNING, Died, OpenRun, RunRows, SettledRun
 from sokbo.store.schema import (
     UTCDateTime,
     add_missing_columns,
@@ -36,6 +36,7 @@ from sokbo.store.schema import (
 __all__ = [
     "RUNNING",
     "SITE_FEED",
+    "Died",
     "DocumentState",
     "EntrySource",
     "KeptEntry",

@@ -34,6 +34,14 @@ class OpenRun:
 
 
 @dataclass(frozen=True)
+class Died:
+    """How a crawl ended that did not complete its row: the row's reason and errors."""
+
+    reason: str  # "timeout", "shutdown", "killed", "exited"
+    errors: str
+
+
+@dataclass(frozen=True)
 class SettledRun:
     """A run's row once its process has exited: what the crawl counted and said."""
 
@@ -114,39 +122,38 @@ class RunRows:
             return bool(done.rowcount)
 
     def settle_run(
-        self, run: OpenRun, finished: datetime, exit_status: int, why: str | None, died: str
+        self, run: OpenRun, finished: datetime, exit_status: int, why: str | None, died: Died
     ) -> SettledRun:
         """Add the exit status of the run's process to its row. `why` is the runner's own
         reason for stopping it (a timeout, a shutdown), joined to the crawl's errors; a row
-        the crawl never completed (killed, crashed) is closed with `died` as its errors."""
+        the crawl never completed (killed, crashed) is closed as `died` says."""
         require_aware(finished)
+        ended = {"finished": finished, "reason": died.reason, "errors": died.errors}
         with self.engine.begin() as conn:
             row = conn.execute(select(runs).where(runs.c.id == run.id)).first()
-            if row is None or row.reason == RUNNING:
-                if why:
-                    reason = "timeout" if why.startswith("timed out") else "shutdown"
-                else:
-                    reason = "killed" if exit_status < 0 else "exited"
-                values: dict[str, Any] = {"finished": finished, "reason": reason}
-                values |= {"exit_status": exit_status, "errors": died}
-                if row is None:  # deleted meanwhile: recorded again rather than lost
-                    row_of_run = {"source_id": run.source_id, "started": run.started, "stats": {}}
-                    conn.execute(runs.insert().values(**row_of_run, **values))
-                else:
-                    conn.execute(runs.update().where(runs.c.id == run.id).values(**values))
-                return SettledRun({}, died, None)
+            if row is None:  # deleted meanwhile: recorded again rather than lost
+                of_run = {"source_id": run.source_id, "started": run.started, "stats": {}}
+                conn.execute(runs.insert().values(**of_run, **ended, exit_status=exit_status))
+                return SettledRun({}, died.errors, None)
+            if row.reason == RUNNING:
+                update = ended | {"exit_status": exit_status}
+                conn.execute(runs.update().where(runs.c.id == run.id).values(**update))
+                return SettledRun({}, died.errors, None)
             errors = "; ".join(part for part in (why, row.errors) if part) or None
-            conn.execute(
-                runs.update()
-                .where(runs.c.id == run.id)
-                .values(exit_status=exit_status, errors=errors)
-            )
+            update = {"exit_status": exit_status, "errors": errors}
+            conn.execute(runs.update().where(runs.c.id == run.id).values(**update))
             return SettledRun(dict(row.stats), errors, (row.finished - row.started).total_seconds())
 
     def discard_run(self, run: OpenRun) -> None:
         """Forget a row opened for a run that did not happen (its source was busy)."""
         with self.engine.begin() as conn:
             conn.execute(runs.delete().where((runs.c.id == run.id) & (runs.c.reason == RUNNING)))
+
+    def sources_with_open_runs(self) -> set[str]:
+        """The sources with a row still RUNNING."""
+        query = select(runs.c.source_id).where(runs.c.reason == RUNNING).distinct()
+        with self.engine.connect() as conn:
+            return set(conn.execute(query).scalars())
 
     def abandon_open_runs(self, finished: datetime, source_ids: set[str]) -> int:
         """Close the RUNNING rows of these sources (no crawl of them runs now: their runner
