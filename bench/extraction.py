@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.devsets import AEB, WCXB, Page, load
 from sokbo.extract.generic import extract_main
-from sokbo.htmlparse import parse_document
+from sokbo.web.htmlparse import parse_document
 
 Extractor = Callable[[str, str], str]  # (html, url) -> raw output
 ToText = Callable[[str], str]  # raw output -> visible text, untimed

@@ -45,18 +45,18 @@ import frontmatter
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
 
-from feeds.build import build_atom  # noqa: E402
-from feeds.model import FeedEntry  # noqa: E402
-from feeds.write import (  # noqa: E402
+from sokbo.config import FeedSettings, SiteConfig  # noqa: E402
+from sokbo.models import Article  # noqa: E402
+from sokbo.publish.feeds.build import build_atom  # noqa: E402
+from sokbo.publish.feeds.model import FeedEntry  # noqa: E402
+from sokbo.publish.feeds.write import (  # noqa: E402
     category_slug,
     feed_meta,
     write_queued_feeds,
     write_site_feeds,
 )
-from sokbo.config import FeedSettings, SiteConfig  # noqa: E402
-from sokbo.models import Article  # noqa: E402
-from sokbo.post import post_filename, render_post  # noqa: E402
-from sokbo.publish import publish_post  # noqa: E402
+from sokbo.publish.post import post_filename, render_post  # noqa: E402
+from sokbo.publish.posts import publish_post  # noqa: E402
 from sokbo.slug import slugify  # noqa: E402
 from sokbo.store import (  # noqa: E402
     Store,

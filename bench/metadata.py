@@ -62,12 +62,12 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.devsets import REPO, WCXB, load
-from sokbo.encoding import decode_html
 from sokbo.extract import metadata
 from sokbo.extract.article import ExtractError, parse_article
 from sokbo.extract.presets import PRESETS
-from sokbo.htmlparse import parse_document
 from sokbo.models import FeedHint, Page
+from sokbo.web.encoding import decode_html
+from sokbo.web.htmlparse import parse_document
 
 # After the WCXB pages were collected (their latest dates are of March 13, 2026).
 CRAWLED_AT = datetime(2026, 4, 1, tzinfo=UTC)

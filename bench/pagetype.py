@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.devsets import SHARED_DATA, Page, load
 from sokbo.extract.pagetype import Verdict, is_article
-from sokbo.htmlparse import parse_document
+from sokbo.web.htmlparse import parse_document
 
 HALVES = ("all", "A", "B")
 

@@ -4,7 +4,7 @@
 
 Every page of ``aeb-dev`` and ``wcxb-dev`` (see ``bench/devsets.py``) is parsed in this
 process with the old path (``lxml.html.document_fromstring``, libxml2) and the new one
-(``sokbo.htmlparse.parse_document``, lexbor copied into lxml), in the same run and on the
+(``sokbo.web.htmlparse.parse_document``, lexbor copied into lxml), in the same run and on the
 same strings, so the ratio compares like with like. The best of ``--repeat`` runs of each
 page is kept (see ``time_parsers``), which hides noise from other processes. A third
 path is timed for comparison: lexbor's tree serialised and parsed again by libxml2, the
@@ -35,7 +35,7 @@ from selectolax.lexbor import LexborHTMLParser
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.devsets import AEB, WCXB, Page, load
-from sokbo.htmlparse import parse_document
+from sokbo.web.htmlparse import parse_document
 
 Parser = Callable[[str], lxml.html.HtmlElement]
 
@@ -47,7 +47,7 @@ _WORD = re.compile(r"\w+")
 
 
 def parse_libxml2(html: str) -> lxml.html.HtmlElement:
-    """The old path, as sokbo.htmlparse.parse_document was before lexbor."""
+    """The old path, as sokbo.web.htmlparse.parse_document was before lexbor."""
     return lxml.html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
 
 

@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from sokbo.config import DEFAULT_CONFIG, Config, ConfigError, load_config
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+from sqlalchemy.exc import SQLAlchemyError
+
+from sokbo.config import DEFAULT_CONFIG, Config, ConfigError, config_warnings, load_config
+from sokbo.demo.server import SITE_ROOT, serve
+from sokbo.exitcodes import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
 from sokbo.files import describe_write_error
-
-if TYPE_CHECKING:
-    from sokbo.store import Store
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-EXIT_LOCKED = 3  # crawl: a source is being crawled by another process
+from sokbo.lock import SourceBusy, acquire_source_locks
+from sokbo.ops.preflight import driver_problem, problems, store_problems
+from sokbo.ops.status import alerts_of, format_table, log_alerts, read_status, to_json
+from sokbo.ops.summary import format_summary
+from sokbo.outcome import crawl_exit_status
+from sokbo.publish.feeds.write import write_site_feeds
+from sokbo.publish.posts import publish_post
+from sokbo.schedule import jobs
+from sokbo.schedule.scheduler import run_scheduler
+from sokbo.store import Store, store_error
 
 
 def _seconds(value: str) -> float:
@@ -154,8 +166,6 @@ def _main(argv: Sequence[str] | None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
-    from sokbo.config import config_warnings
-    from sokbo.preflight import driver_problem, problems, store_problems
 
     if args.command in ("check", "crawl", "schedule"):
         # A crawl of named sources (each scheduled run is one) warns about those only.
@@ -186,8 +196,6 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "demo":
         return run_demo(config, config_path, serve_only=args.serve, verbose=verbose)
     if args.command == "schedule":
-        from scheduler import run_scheduler
-
         return run_scheduler(config, config_path)
     sources = args.sources or [source.id for source in config.source]
     if args.run_id is not None and len(sources) != 1:
@@ -233,10 +241,6 @@ def crawl(
     """Lock the sources (one crawl of a source at a time, scheduled or not: see
     sokbo.lock), then crawl them; EXIT_LOCKED when one stays busy. `wait`: None to give
     up at once, else seconds to wait for a busy source (math.inf: until free)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from sokbo.lock import SourceBusy, acquire_source_locks
-    from sokbo.store import store_error
 
     store = open_store(config)  # a store that cannot be opened: one line, before Scrapy
     if store is None:
@@ -263,21 +267,16 @@ def _crawl(
     run_id: int | None,
 ) -> int:
     """Run the sources' spiders in this process, one crawler each, then summarise."""
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.settings import Settings
-
-    from sokbo.outcome import crawl_exit_status
-    from sokbo.summary import format_summary
 
     settings = Settings()
-    settings.setmodule("sokbo.settings", priority="project")
+    settings.setmodule("sokbo.crawl.settings", priority="project")
     settings.set("SOKBO_CONFIG", str(path.resolve()), priority="cmdline")
     settings.set("LOG_LEVEL", "INFO" if verbose else "WARNING", priority="cmdline")
     if not verbose:  # a few lines a person reads: no timestamps, no logger names
         settings.set("LOG_FORMAT", "%(levelname)s: %(message)s", priority="cmdline")
     if cache:
         settings.set("HTTPCACHE_ENABLED", True, priority="cmdline")
-    # A live line per source, on a terminal only (sokbo.progress).
+    # A live line per source, on a terminal only (sokbo.crawl.progress).
     settings.set("SOKBO_PROGRESS", sys.stdout.isatty(), priority="cmdline")
     process = CrawlerProcess(settings)
     crawlers: dict[str, Any] = {}
@@ -298,9 +297,6 @@ def _crawl(
 
 def open_store(config: Config) -> Store | None:
     """The store, or None after saying in one line why it cannot be opened."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from sokbo.store import Store, store_error
 
     try:
         return Store.open(config.store)
@@ -312,7 +308,6 @@ def open_store(config: Config) -> Store | None:
 def rebuild_feeds(config: Config) -> int:
     """Rebuild every feed of every site from the store (the category index too); a site
     whose feeds cannot be written is said in one line and the others are still built."""
-    from feeds.write import write_site_feeds
 
     store = open_store(config)
     if store is None:
@@ -338,9 +333,6 @@ def republish(config: Config) -> int:
     """Re-render every post from the store, then rebuild every feed (which re-reads the
     posts' categories, so a change of a site's categories reaches its category feeds).
     A site whose posts cannot be written is said in one line; the others are written."""
-    from datetime import UTC, datetime
-
-    from sokbo.publish import publish_post
 
     store = open_store(config)
     if store is None:
@@ -370,19 +362,12 @@ def republish(config: Config) -> int:
 def show_status(config: Config, as_json: bool) -> int:
     """Print the status table (or JSON); each alert is also logged at WARNING. Creates
     nothing: a store not made yet is said in a line (`no runs yet: ...`), exit 0."""
-    import logging
-    from datetime import UTC, datetime
-
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from sokbo.status import alerts_of, format_table, log_alerts, read_status, to_json
-    from sokbo.store import store_error
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     now = datetime.now(UTC)
     try:
-        overview = read_status(config, now)
+        overview = read_status(config, jobs, now)
     except SQLAlchemyError as exc:
         print(f"store: {store_error(exc)}", file=sys.stderr)
         return EXIT_FAILED
@@ -393,7 +378,6 @@ def show_status(config: Config, as_json: bool) -> int:
 
 def run_demo(config: Config, path: Path, serve_only: bool, verbose: bool) -> int:
     """Serve the bundled blog where the config's sources expect it, then crawl it."""
-    from sokbo.demo.server import SITE_ROOT, serve
 
     addresses = {urlsplit(url).netloc for source in config.source for url in source.start_urls}
     if len(addresses) != 1:

@@ -38,6 +38,7 @@ from sokbo.config_values import (
     format_duration,
     parse_interval,
 )
+from sokbo.web.encoding import normalise_encoding
 
 __all__ = [
     "ADAPTIVE",
@@ -180,7 +181,6 @@ class SourceConfig(Strict):
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, value: str | None) -> str | None:
-        from sokbo.encoding import normalise_encoding
 
         if value is not None and normalise_encoding(value) is None:
             raise ValueError(f"unknown encoding {value!r}")

@@ -10,9 +10,15 @@ from datetime import timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cssselect import GenericTranslator, SelectorError
+from lxml import etree
 from pydantic import AfterValidator, BeforeValidator
+from sqlalchemy import dialects
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from sokbo.urls import http_url
+from sokbo.cron import cron_trigger
+from sokbo.web.urls import http_url
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _INTERVAL = re.compile(r"^(?:every\s+)?((?:\d+[smhd]\s*)+)$")
@@ -82,7 +88,6 @@ def _check_schedule(value: str) -> str:
         return value
     if _EVERY.search(value) or _UNIT_WORD.search(value):
         raise ValueError(_interval_hint(value))
-    from sokbo.cron import cron_trigger
 
     try:
         cron_trigger(value, "UTC")
@@ -112,10 +117,7 @@ def _interval_hint(value: str) -> str:
 
 def check_database_url(value: str) -> str:
     """A SQLAlchemy URL of a database SQLAlchemy knows, with a blocking driver. Whether
-    the driver is installed is the environment's business (sokbo.preflight)."""
-    from sqlalchemy import dialects
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+    the driver is installed is the environment's business (sokbo.ops.preflight)."""
 
     try:
         url = make_url(value)
@@ -160,7 +162,6 @@ def _check_regex(value: str) -> str:
 
 
 def _check_css(value: str) -> str:
-    from cssselect import GenericTranslator, SelectorError
 
     try:
         GenericTranslator().css_to_xpath(value)
@@ -170,7 +171,6 @@ def _check_css(value: str) -> str:
 
 
 def _check_xpath(value: str) -> str:
-    from lxml import etree
 
     try:
         etree.XPath(value)

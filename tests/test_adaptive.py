@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sokbo.adaptive import adaptive_interval
 from sokbo.models import Article
+from sokbo.schedule.adaptive import adaptive_interval
 from sokbo.store import Store
 
 NOW = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)

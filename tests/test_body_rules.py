@@ -9,7 +9,7 @@ import pytest
 
 from sokbo.extract.boilerplate import CONTENT, JUNK, LAYOUT, NEUTRAL, NOISE, class_hint
 from sokbo.extract.generic import extract_main
-from sokbo.htmlparse import parse_document
+from sokbo.web.htmlparse import parse_document
 
 PROSE = [
     f"Paragraph {n} of the guide explains one more step in plain words, long enough to read "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sokbo.clean import clean_html
+from sokbo.extract.clean import clean_html
 
 BASE = "https://news.example/2024/07/story/"
 

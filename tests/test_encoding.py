@@ -15,7 +15,7 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from lxml import etree
 
-from sokbo.encoding import (
+from sokbo.web.encoding import (
     Decoded,
     charset_from_content_type,
     decode_html,

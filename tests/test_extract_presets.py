@@ -21,13 +21,13 @@ from zoneinfo import ZoneInfo
 import lxml.html
 import pytest
 
-from sokbo.clean import clean_html
 from sokbo.config import PresetName
-from sokbo.encoding import decode_html
 from sokbo.extract import metadata
 from sokbo.extract.article import parse_article
+from sokbo.extract.clean import clean_html
 from sokbo.extract.presets import PRESETS
 from sokbo.models import Article, FeedHint, Page
+from sokbo.web.encoding import decode_html
 
 PAGES = Path(__file__).parent / "data/presets"
 GOLDEN = Path(__file__).parent / "golden/presets"

@@ -1,10 +1,11 @@
 """The feed-entry format is versioned: a canonical entry's bytes change only with its version.
 
-The feed-entry cache (feeds/cache.py) keys every entry by ``ENTRY_FORMAT`` rather than by
-the code that made it. These goldens keep that version honest: they hold the entry of one
-rich article on one site, as the cache stores it, together with the version that made it.
-Changed bytes under the same version fail the test, because every store's cache would go
-on serving the old ones; ``--update-golden`` records new bytes only for a raised version.
+The feed-entry cache (sokbo/publish/feeds/cache.py) keys every entry by ``ENTRY_FORMAT``
+rather than by the code that made it. These goldens keep that version honest: they hold
+the entry of one rich article on one site, as the cache stores it, together with the
+version that made it. Changed bytes under the same version fail the test, because every
+store's cache would go on serving the old ones; ``--update-golden`` records new bytes only
+for a raised version.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Row, select
 
-from feeds import cache
-from feeds.write import FEED_FILES, write_site_feeds
 from sokbo.config import FeedSettings, SiteConfig
 from sokbo.models import Article
+from sokbo.publish.feeds import cache
+from sokbo.publish.feeds.write import FEED_FILES, write_site_feeds
 from sokbo.store import Store, feed_entries
 from tests.support.feed_fixtures import add, open_store
 
@@ -146,21 +147,23 @@ def golden_problem(
         refused = "--update-golden left the goldens alone: " if update else ""
         return (
             f"{refused}the canonical feed entry changed ({', '.join(changed)}) but "
-            f"feeds.cache.ENTRY_FORMAT is still {version}{feedgen}, so every store's cache "
-            f"would keep serving the old entries. Raise ENTRY_FORMAT to {version + 1} in "
-            f"feeds/cache.py, then run `{REFRESH}` and read the new goldens before committing."
+            f"sokbo.publish.feeds.cache.ENTRY_FORMAT is still {version}{feedgen}, so every "
+            f"store's cache would keep serving the old entries. Raise ENTRY_FORMAT to "
+            f"{version + 1} in sokbo/publish/feeds/cache.py, then run `{REFRESH}` and read the "
+            f"new goldens before committing."
         )
     if isinstance(was, int) and version < was:
         return (
-            f"feeds.cache.ENTRY_FORMAT is {version}, lower than the {was} the goldens were "
-            f"made with: a key of an older format would find that format's cached entries. "
+            f"sokbo.publish.feeds.cache.ENTRY_FORMAT is {version}, lower than the {was} the "
+            f"goldens were made with: a key of an older format would find that format's cached "
+            f"entries. "
             f"Only ever raise it (to {was + 1})."
         )
     if not update:
         made = f"made with ENTRY_FORMAT {was}" if was is not None else "missing"
         return (
-            f"the goldens in {folder} are {made}; feeds.cache.ENTRY_FORMAT is {version}: run "
-            f"`{REFRESH}` to record the entry of this format."
+            f"the goldens in {folder} are {made}; sokbo.publish.feeds.cache.ENTRY_FORMAT is "
+            f"{version}: run `{REFRESH}` to record the entry of this format."
         )
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in actual.items():

@@ -1,5 +1,6 @@
-"""Tests for feeds.build: RSS and Atom read back intact, in order, and identical on every build;
-authors, attribution, the lead image and the WebSub hub where readers look for them."""
+"""Tests for sokbo.publish.feeds.build: RSS and Atom read back intact, in order, and
+identical on every build; authors, attribution, the lead image and the WebSub hub where
+readers look for them."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from feeds.build import EPOCH, build_atom, build_rss, xml_safe
-from feeds.model import FeedEntry, FeedMeta
-from feeds.prepare import image_type
+from sokbo.publish.feeds.build import EPOCH, build_atom, build_rss, xml_safe
+from sokbo.publish.feeds.model import FeedEntry, FeedMeta
+from sokbo.publish.feeds.prepare import image_type
 
 Builder = Callable[[FeedMeta, Sequence[FeedEntry]], bytes]
 

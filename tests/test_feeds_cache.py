@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from feeds import cache
-from feeds import write as feed_write
-from feeds.jsonfeed import json_item
-from feeds.prepare import built_entry
-from feeds.write import write_site_feeds
 from sokbo.config import SiteConfig
 from sokbo.lock import feed_lock
+from sokbo.publish.feeds import cache
+from sokbo.publish.feeds import write as feed_write
+from sokbo.publish.feeds.jsonfeed import json_item
+from sokbo.publish.feeds.prepare import built_entry
+from sokbo.publish.feeds.write import write_site_feeds
 from sokbo.store import Store, feed_entries
 from tests.support.feed_fixtures import T0, add, make_article, make_site, open_store
 
@@ -202,7 +202,7 @@ def test_a_failed_save_is_logged_not_raised(
 
     # An entry of a post the site does not have breaks the foreign key, as a post
     # deleted by a concurrent process would.
-    with caplog.at_level(logging.INFO, logger="feeds.cache"):
+    with caplog.at_level(logging.INFO, logger="sokbo.publish.feeds.cache"):
         cache.save(store, "another-site", {stored.id: ("key", entry)})
 
     assert "feed entries of site 'another-site' not cached this time" in caplog.text

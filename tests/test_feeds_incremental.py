@@ -20,8 +20,11 @@ from scrapy.statscollectors import MemoryStatsCollector
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
-from feeds import cache
-from feeds.write import (
+from sokbo.config import Config, SiteConfig, SourceConfig
+from sokbo.crawl.pipelines.feeds import FeedsPipeline
+from sokbo.crawl.spiders.feed import FeedSpider
+from sokbo.publish.feeds import cache
+from sokbo.publish.feeds.write import (
     CATEGORIES_DIR,
     FEED_FILES,
     SITE_FEED,
@@ -29,11 +32,8 @@ from feeds.write import (
     write_queued_feeds,
     write_site_feeds,
 )
-from pipelines.feeds import FeedsPipeline
-from sokbo.config import Config, SiteConfig, SourceConfig
-from sokbo.publish import publish_post
+from sokbo.publish.posts import publish_post
 from sokbo.store import Store, post_categories
-from spiders.feed import FeedSpider
 from tests.support.feed_fixtures import T0, add, make_article, make_site, open_store
 
 HOUR = timedelta(hours=1)

@@ -1,4 +1,5 @@
-"""Tests for feeds.jsonfeed: JSON Feed 1.1 as the spec requires it, deterministic to the byte."""
+"""Tests for sokbo.publish.feeds.jsonfeed: JSON Feed 1.1 as the spec requires it,
+deterministic to the byte."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.build import build_rss
-from feeds.jsonfeed import JSON_FEED_VERSION, build_json
-from feeds.model import FeedEntry, FeedMeta
-from feeds.prepare import xml_safe
+from sokbo.publish.feeds.build import build_rss
+from sokbo.publish.feeds.jsonfeed import JSON_FEED_VERSION, build_json
+from sokbo.publish.feeds.model import FeedEntry, FeedMeta
+from sokbo.publish.feeds.prepare import xml_safe
 
 KST = timezone(timedelta(hours=9))
 META = FeedMeta(

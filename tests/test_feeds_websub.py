@@ -18,9 +18,9 @@ from urllib.parse import parse_qs, quote
 import feedparser
 import pytest
 
-from feeds import websub
-from feeds.websub import publish_to_hub
-from feeds.write import write_site_feeds
+from sokbo.publish.feeds import websub
+from sokbo.publish.feeds.websub import publish_to_hub
+from sokbo.publish.feeds.write import write_site_feeds
 from tests.support.feed_fixtures import T0, add, make_article, make_site, open_store
 
 FEED = "https://news.example.kr/feeds/rss.xml"
@@ -151,7 +151,7 @@ def test_a_hub_that_keeps_failing_is_logged_not_raised(
     hub = serve_hub(then=500)
     slept: list[float] = []
 
-    with caplog.at_level(logging.WARNING, logger="feeds.websub"):
+    with caplog.at_level(logging.WARNING, logger="sokbo.publish.feeds.websub"):
         delivered = publish_to_hub(hub.url, [FEED, FEED + "?2", FEED + "?3"], sleep=slept.append)
     assert delivered is False
     # Three attempts for the first feed; a hub that is down is not asked about the others.
@@ -179,7 +179,7 @@ def test_an_unreachable_hub_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with caplog.at_level(logging.WARNING, logger="feeds.websub"):
+    with caplog.at_level(logging.WARNING, logger="sokbo.publish.feeds.websub"):
         assert publish_to_hub(f"http://127.0.0.1:{port}/", [FEED], sleep=lambda _: None) is False
     assert "after 3 attempts" in caplog.text
 
@@ -239,7 +239,7 @@ def test_a_failing_hub_does_not_fail_the_build(
     store = open_store(tmp_path)
     try:
         add(store, site, make_article(1), T0)
-        with caplog.at_level(logging.WARNING, logger="feeds.websub"):
+        with caplog.at_level(logging.WARNING, logger="sokbo.publish.feeds.websub"):
             results = write_site_feeds(store, site)
     finally:
         store.close()

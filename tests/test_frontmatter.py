@@ -7,7 +7,7 @@ import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from sokbo.frontmatter_yaml import Folded, SingleQuoted, dump_front_matter, yaml_safe
+from sokbo.publish.frontmatter_yaml import Folded, SingleQuoted, dump_front_matter, yaml_safe
 
 TRICKY = [
     "key: value",

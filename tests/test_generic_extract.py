@@ -10,10 +10,10 @@ from typing import cast
 import lxml.html
 import pytest
 
-from sokbo.clean import clean_html
 from sokbo.demo.server import SITE_ROOT
-from sokbo.encoding import decode_html
+from sokbo.extract.clean import clean_html
 from sokbo.extract.generic import extract_main
+from sokbo.web.encoding import decode_html
 
 SITES = Path(__file__).parent / "sites"
 # Where each fixture keeps its article body; the test uses it only to know what to expect.

@@ -1,4 +1,4 @@
-"""Extraction health and alerts (sokbo.health): pure figures in, sentences out."""
+"""Extraction health and alerts (sokbo.ops.health): pure figures in, sentences out."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sokbo.health import (
+from sokbo.ops.health import (
     DAY,
     History,
     StoredMark,

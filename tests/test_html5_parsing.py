@@ -1,4 +1,4 @@
-"""Pages are parsed as a browser parses them (sokbo.htmlparse on lexbor), at every stage.
+"""Pages are parsed as a browser parses them (sokbo.web.htmlparse on lexbor), at every stage.
 
 Each page in tests/data/html5/ holds one construct that libxml2 nests differently from a
 browser (foreign content, raw text, misnesting). html5lib, a pure-Python implementation of
@@ -23,17 +23,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml.etree import ParserError
 
-import sokbo.clean as clean_module
 import sokbo.extract.article as article_module
-from sokbo.clean import clean_html
+import sokbo.extract.clean as clean_module
 from sokbo.extract.article import parse_article
+from sokbo.extract.clean import clean_html
 from sokbo.extract.discovery import discover_feeds
 from sokbo.extract.images import body_image
 from sokbo.extract.presets import PRESETS, Preset
 from sokbo.extract.text import html_to_text, squash
-from sokbo.htmlparse import MAX_DEPTH, parse_document, parse_fragment
-from sokbo.htmltree import inner_html
 from sokbo.models import FeedHint, Page
+from sokbo.web.htmlparse import MAX_DEPTH, parse_document, parse_fragment
+from sokbo.web.htmltree import inner_html
 
 DATA = Path(__file__).parent / "data" / "html5"
 CASES = sorted(path.stem for path in DATA.glob("*.html"))
@@ -166,7 +166,7 @@ def test_the_old_parser_lost_the_paragraphs_after_an_unclosed_svg(
 
 
 def _libxml2_fragment(fragment: str) -> lxml.html.HtmlElement:
-    """How the clean stage parsed before sokbo.htmlparse.parse_fragment."""
+    """How the clean stage parsed before sokbo.web.htmlparse.parse_fragment."""
     return lxml.html.document_fromstring(f"<html><body>{fragment}</body></html>").find("body")
 
 

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import MetaData, Table, create_engine, select
 
 from sokbo.config import Config, load_config
-from sokbo.jobs import (
+from sokbo.models import Article
+from sokbo.schedule.jobs import (
     JOBS_TABLE,
     RUN_JOB_REF,
+    JobStore,
     current_interval,
     job_id,
     make_trigger,
@@ -24,7 +27,6 @@ from sokbo.jobs import (
     source_of,
     sync_jobs,
 )
-from sokbo.models import Article
 from sokbo.store import Store
 from tests.support.configs import write_config
 
@@ -42,8 +44,9 @@ def jobs_config(folder: Path, sources: dict[str, str], grace: str = "5m") -> Con
 def paused_scheduler(config: Config) -> Iterator[BackgroundScheduler]:
     """A scheduler on the config's job store that never runs a job."""
     config.crawl.state_dir.mkdir(parents=True, exist_ok=True)
-    store = SQLAlchemyJobStore(url=config.jobstore_url, tablename=JOBS_TABLE)
-    scheduler = BackgroundScheduler(jobstores={"default": store}, timezone=UTC)
+    scheduler = BackgroundScheduler(
+        jobstores={"default": JobStore(config.jobstore_url)}, timezone=UTC
+    )
     scheduler.start(paused=True)
     try:
         yield scheduler
@@ -171,3 +174,27 @@ def test_current_interval_follows_the_store(tmp_path: Path) -> None:
         assert timedelta(minutes=4) < interval <= timedelta(minutes=5)
     finally:
         store.close()
+
+
+def test_a_job_stored_under_the_former_function_name_keeps_its_next_run(tmp_path: Path) -> None:
+    """An upgrade: a job an older sokbo stored names `sokbo.runner:run_job`. It is read
+    (not dropped as unimportable), runs the runner, and keeps its next run time."""
+    config = jobs_config(tmp_path, {"a": 'schedule = "every 1h"\njitter = "0s"'})
+    sync(config, tmp_path)
+    engine = create_engine(config.jobstore_url)
+    table = Table(JOBS_TABLE, MetaData(), autoload_with=engine)
+    with engine.begin() as conn:
+        row = conn.execute(select(table.c.id, table.c.job_state, table.c.next_run_time)).one()
+        state = pickle.loads(row.job_state)
+        state["func"] = "sokbo.runner:run_job"
+        conn.execute(
+            table.update().where(table.c.id == row.id).values(job_state=pickle.dumps(state))
+        )
+    engine.dispose()
+
+    with paused_scheduler(config) as scheduler:
+        job = scheduler.get_job(row.id)
+        assert job is not None, "the job of the former name was dropped"
+        assert job.func_ref == RUN_JOB_REF
+        assert job.next_run_time.timestamp() == row.next_run_time
+    assert sync(config, tmp_path) == []  # nothing to add or reschedule

@@ -9,7 +9,7 @@ import scrapy
 from scrapy.exceptions import DropItem
 from scrapy.logformatter import LogFormatterResult
 
-from sokbo.logformatter import SokboLogFormatter
+from sokbo.crawl.logformatter import SokboLogFormatter
 from sokbo.models import Page
 
 HTML = "<!DOCTYPE html><html><body>" + "본문 " * 2000 + "</body></html>"

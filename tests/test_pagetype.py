@@ -11,7 +11,7 @@ import lxml.html
 import pytest
 
 from sokbo.extract.pagetype import NO_EVIDENCE, is_article, read_signals
-from sokbo.htmlparse import parse_document
+from sokbo.web.htmlparse import parse_document
 from tests.support.cli import run_sokbo
 from tests.support.configs import write_source_config
 from tests.support.fixture_server import serve_fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sokbo.middlewares import retry_after_seconds
+from sokbo.crawl.middlewares import retry_after_seconds
 from tests.support.cli import run_sokbo
 from tests.support.configs import write_source_config
 from tests.support.fixture_server import serve_fixture

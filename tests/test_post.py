@@ -9,7 +9,7 @@ import frontmatter
 
 from sokbo.config import SiteConfig
 from sokbo.models import Article, StoredArticle
-from sokbo.post import post_filename, post_url, render_post
+from sokbo.publish.post import post_filename, post_url, render_post
 
 SITE = SiteConfig(
     id="newsdao",

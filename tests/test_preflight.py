@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sokbo.config import load_config
-from sokbo.preflight import driver_problem, problems
+from sokbo.ops.preflight import driver_problem, problems
 from tests.support.cli import run_sokbo
 from tests.support.configs import VALID, write_text_config
 

@@ -1,4 +1,4 @@
-"""`sokbo crawl` on a terminal shows a live line per source (sokbo/progress.py), and off a
+"""`sokbo crawl` on a terminal shows a live line per source (sokbo/crawl/progress.py), and off a
 terminal nothing more than before: the real command under a real pseudo-terminal, crawling
 fixture sites on 127.0.0.1, with what the terminal received replayed on a small screen."""
 

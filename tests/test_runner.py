@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from scheduler import Scheduler
 from sokbo.config import load_config
-from sokbo.crawls import Crawls
 from sokbo.lock import source_lock
-from sokbo.runner import run_job, run_source
+from sokbo.schedule.crawls import Crawls
+from sokbo.schedule.runner import run_job, run_source
+from sokbo.schedule.scheduler import Scheduler
 from sokbo.store import Store
 from tests.support.configs import write_config
 from tests.support.feed_fixtures import add, make_article
@@ -26,7 +26,7 @@ NOWHERE = 'kind = "feed"\nstart_urls = ["http://127.0.0.1:9/feed.xml"]'
 
 @pytest.fixture
 def runner_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.INFO, logger="sokbo.runner")
+    caplog.set_level(logging.INFO, logger="sokbo.schedule.runner")
     return caplog
 
 

@@ -1,7 +1,7 @@
 """Scrapy by hand: `scrapy list` and `scrapy crawl feed -a source=<id>` outside `sokbo crawl`.
 
 Inside the repository Scrapy finds `scrapy.cfg` by walking up from the working folder.
-Anywhere else the settings module is named with SCRAPY_SETTINGS_MODULE=sokbo.settings, and
+Anywhere else the settings module is named with SCRAPY_SETTINGS_MODULE=sokbo.crawl.settings, and
 the sokbo config is ./sokbo.toml, SOKBO_CONFIG from the environment, or `-s SOKBO_CONFIG=`.
 """
 

@@ -20,9 +20,9 @@ from scrapy.http import Request, Response
 from scrapy.utils.test import get_crawler
 
 from sokbo.config import SourceConfig
+from sokbo.crawl.spiders.feed import FeedSpider
 from sokbo.models import FeedHint
-from sokbo.sniff import HEADER_SIZE, not_a_page, sniff
-from spiders.feed import FeedSpider
+from sokbo.web.sniff import HEADER_SIZE, not_a_page, sniff
 from tests.support.cli import run_sokbo
 from tests.support.configs import write_source_config
 from tests.support.fixture_server import serve_fixture

@@ -1,4 +1,4 @@
-"""`sokbo status` (sokbo.status): figures read from a real store, the table and the JSON."""
+"""`sokbo status` (sokbo.ops.status): figures read from a real store, the table and the JSON."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from sokbo.config import Config
-from sokbo.health import Tally
 from sokbo.lock import LiveHolder
 from sokbo.models import Article
-from sokbo.status import (
+from sokbo.ops.health import Tally
+from sokbo.ops.status import (
     Alert,
     LastRun,
     Overview,
@@ -29,6 +29,7 @@ from sokbo.status import (
     read_last_run,
     to_json,
 )
+from sokbo.schedule import jobs
 from sokbo.store import Store
 
 NOW = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
@@ -210,12 +211,12 @@ def test_a_source_whose_layout_changed_is_flagged_and_logged(
     add_run(store, "steady", NOW - timedelta(minutes=20), 5)
     # The body is no longer found on the page: only the feed's copy is left.
     add_run(store, "yna", NOW - timedelta(minutes=10), 4, LOST)
-    with caplog.at_level(logging.WARNING, logger="sokbo.health"):
+    with caplog.at_level(logging.WARNING, logger="sokbo.ops.health"):
         found = check_health(config("yna", "steady"), store, now=NOW)
     reason = "body found in 0% of the 4 articles of the last 24 h (usually 100%)"
     assert found == [Alert("yna", reason)]
     assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
-        ("sokbo.health", "WARNING", f"source 'yna': {reason}")
+        ("sokbo.ops.health", "WARNING", f"source 'yna': {reason}")
     ]
     # Asked about one source only (as the scheduler does after its run), only it is read.
     caplog.clear()
@@ -247,7 +248,7 @@ def test_every_configured_source_is_listed_with_the_adaptive_interval(
     for minutes in range(180, 0, -10):
         add_articles(store, "busy", now - timedelta(minutes=minutes), 1, GOOD)
     chosen = config("steady", "never", adaptive="busy", state_dir=tmp_path)
-    overview = collect_status(chosen, store, now)
+    overview = collect_status(chosen, store, jobs, now)
     steady, never, busy = overview.sources
     assert steady.source_id == "steady" and steady.schedule == "every 15m"
     assert steady.last_run is not None and steady.last_run.new == 4

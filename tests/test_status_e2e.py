@@ -14,8 +14,8 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from sokbo.config import load_config
-from sokbo.jobs import job_id
 from sokbo.models import Article
+from sokbo.schedule.jobs import job_id
 from sokbo.store import Store
 from tests.support import scheduling
 from tests.support.cli import run_sokbo
@@ -146,7 +146,7 @@ def test_status_flags_a_source_whose_layout_changed(tmp_path: Path) -> None:
         "alerts:",
         f"  ! src: {reason}",
     ]
-    assert f"WARNING sokbo.health: source 'src': {reason}" in table.stderr.splitlines()
+    assert f"WARNING sokbo.ops.health: source 'src': {reason}" in table.stderr.splitlines()
 
     machine = run_sokbo("--config", str(path), "status", "--json", cwd=run)
     assert machine.returncode == 0, machine.stdout + machine.stderr
@@ -169,7 +169,7 @@ def test_status_flags_a_source_whose_layout_changed(tmp_path: Path) -> None:
     assert 0 < last["duration_seconds"] < 120
     assert last["started"].endswith("Z") and last["finished"].endswith("Z")
     assert by_id["quiet"]["last_run"] is None and by_id["quiet"]["alerts"] == []
-    assert f"WARNING sokbo.health: source 'src': {reason}" in machine.stderr.splitlines()
+    assert f"WARNING sokbo.ops.health: source 'src': {reason}" in machine.stderr.splitlines()
 
 
 def test_the_scheduler_log_and_status_give_the_same_crawl_time(tmp_path: Path) -> None:

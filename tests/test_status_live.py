@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 from sokbo.config import load_config
-from sokbo.jobs import next_runs
+from sokbo.schedule.jobs import next_runs
 from tests.support.cli import run_sokbo
 from tests.support.configs import write_config
 from tests.support.fixture_server import serve_fixture

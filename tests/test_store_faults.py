@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from sokbo.config import load_config
-from sokbo.crawls import Crawls
-from sokbo.runner import run_source
+from sokbo.schedule.crawls import Crawls
+from sokbo.schedule.runner import run_source
 from tests.support.bulk_site import article_paths, fetched_articles, write_bulk_site
 from tests.support.cli import run_sokbo
 from tests.support.faults import (
@@ -139,7 +139,7 @@ def test_a_postgresql_server_stopped_mid_run(tmp_path: Path) -> None:
 def test_a_scheduled_run_with_the_store_down_is_logged_not_raised(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="sokbo.runner")
+    caplog.set_level(logging.INFO, logger="sokbo.schedule.runner")
     root = write_bulk_site(tmp_path / "site", 3)
     with private_cluster() as cluster, serve_fixture(root) as server:
         config = write_fault_config(

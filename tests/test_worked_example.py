@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sokbo.clean import clean_html
 from sokbo.config import SourceConfig
 from sokbo.extract.article import parse_article
+from sokbo.extract.clean import clean_html
 from sokbo.extract.presets import PRESETS
 from sokbo.models import Page
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sokbo.httpdates import not_modified_since
+from sokbo.web.httpdates import not_modified_since
 
 __all__ = ["SITE_ROOT", "serve"]
 

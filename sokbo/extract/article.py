@@ -22,10 +22,10 @@ from sokbo.extract.pagemeta import PageMeta
 from sokbo.extract.pagetype import is_article
 from sokbo.extract.presets import Preset
 from sokbo.extract.text import html_to_text, squash, summarize
-from sokbo.htmlparse import parse_document
-from sokbo.htmltree import drop_element, inner_html
 from sokbo.models import FROM_CRAWL_TIME, FROM_FEED, Article, Page
-from sokbo.urls import http_url
+from sokbo.web.htmlparse import parse_document
+from sokbo.web.htmltree import drop_element, inner_html
+from sokbo.web.urls import http_url
 
 
 class ExtractError(ValueError):

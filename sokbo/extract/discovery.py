@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urldefrag, urlsplit
 
 from lxml import etree
 
-from sokbo.htmlparse import parse_document
-from sokbo.urls import http_url
+from sokbo.web.htmlparse import parse_document
+from sokbo.web.urls import http_url
 
 FEED_TYPES = frozenset(
     {

@@ -12,7 +12,7 @@ import feedparser
 
 from sokbo.extract.jsonfeed import JsonFeedError, looks_like_json, read_json_feed
 from sokbo.models import FeedHint
-from sokbo.urls import http_url
+from sokbo.web.urls import http_url
 
 
 class FeedError(ValueError):

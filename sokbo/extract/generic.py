@@ -37,7 +37,7 @@ from sokbo.extract.boilerplate import (
     class_hint,
     is_boilerplate_line,
 )
-from sokbo.htmltree import inner_html
+from sokbo.web.htmltree import inner_html
 
 # Never text a reader sees; removed during the walk.
 _DROP = frozenset(

@@ -10,8 +10,8 @@ import lxml.html
 
 from sokbo.extract import jsonld
 from sokbo.extract.pagemeta import Found, PageMeta
-from sokbo.htmlparse import parse_fragment
-from sokbo.urls import http_url
+from sokbo.web.htmlparse import parse_fragment
+from sokbo.web.urls import http_url
 
 # Path words of site chrome. "logo", "favicon" and "sprite" count anywhere ("siteLogo.png");
 # the others only as whole words, so that "uploads" or "silicon" pass.

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sokbo.models import FeedHint
-from sokbo.urls import http_url
+from sokbo.web.urls import http_url
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"
 _UTF8_BOM = b"\xef\xbb\xbf"

@@ -16,8 +16,8 @@ from typing import Literal
 
 from lxml import etree
 
-from sokbo.encoding import decode_xml, utf8_xml
-from sokbo.urls import http_url
+from sokbo.web.encoding import decode_xml, utf8_xml
+from sokbo.web.urls import http_url
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit, uncompressed
 NEWS_NAMESPACE = "http://www.google.com/schemas/sitemap-news/0.9"

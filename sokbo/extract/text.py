@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sokbo.htmlparse import parse_fragment
+from sokbo.web.htmlparse import parse_fragment
 
 _SPACE = re.compile(r"\s+")
 # Control characters other than whitespace carry no text; PostgreSQL refuses NUL.

@@ -1,4 +1,4 @@
-"""Each post's serialised feed entry, kept between feed builds (feeds/cache.py decides
+"""Each post's serialised feed entry, kept between feed builds (sokbo/publish/feeds/cache.py decides
 when one may be reused; this module only reads and writes the rows)."""
 
 from __future__ import annotations

@@ -107,8 +107,8 @@ post_categories = Table(
 )
 
 # Each post's feed entry, serialised in the site's feed formats once per change rather
-# than once per feed build (feeds/cache.py reads and writes it). `key` says what it was
-# built from: the article's content and change time, the site's config and the code;
+# than once per feed build (sokbo/publish/feeds/cache.py reads and writes it). `key` says
+# what it was built from: the article's content and change time, the site's config and the code;
 # a row whose key no longer matches is built again. Rows go with their post.
 feed_entries = Table(
     "feed_entries",

@@ -20,7 +20,7 @@ class Published:
 
     name: str
     config: Config
-    # Stress bodies that sokbo.clean refused with an exception: (raw HTML, error).
+    # Stress bodies that sokbo.extract.clean refused with an exception: (raw HTML, error).
     clean_crashes: list[tuple[str, str]] = field(default_factory=list)
 
     def sites(self) -> list[SiteConfig]:

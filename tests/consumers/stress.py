@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
 
-import feeds.write
-from sokbo.clean import clean_html
+import sokbo.publish.feeds.write
 from sokbo.config import Config, FeedSettings, SiteConfig, load_config
+from sokbo.extract.clean import clean_html
 from sokbo.models import Article, StoredArticle
-from sokbo.publish import publish_post
+from sokbo.publish.posts import publish_post
 from sokbo.store import Store
 
 SEED = 20240729
@@ -232,7 +232,7 @@ def random_article(rng: random.Random, index: int, crashes: list[tuple[str, str]
 class StressRun:
     config: Config
     stored: list[StoredArticle]
-    clean_crashes: list[tuple[str, str]]  # (raw body, error) where sokbo.clean raised
+    clean_crashes: list[tuple[str, str]]  # (raw body, error) where sokbo.extract.clean raised
 
     @property
     def store_url(self) -> str:
@@ -286,7 +286,7 @@ def build_stress_run(folder: Path) -> StressRun:
     # Every format the feed writer knows today (JSON Feed and per-category feeds join
     # in as soon as feeds/ writes them).
     settings: dict[str, object] = {
-        "formats": [f for f in ("rss", "atom", "json") if f in feeds.write.FEED_FILES]
+        "formats": [f for f in ("rss", "atom", "json") if f in sokbo.publish.feeds.write.FEED_FILES]
     }
     if "per_category" in FeedSettings.model_fields:
         settings["per_category"] = True
@@ -307,7 +307,7 @@ def build_stress_run(folder: Path) -> StressRun:
             for site in config.site:
                 publish_post(store, site, item, now)
         for site in config.site:
-            feeds.write.write_site_feeds(store, site)
+            sokbo.publish.feeds.write.write_site_feeds(store, site)
     finally:
         store.close()
     return StressRun(config, stored, crashes)

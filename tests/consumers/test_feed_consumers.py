@@ -17,10 +17,10 @@ import feedparser
 import pytest
 from feedparser.html import _cp1252  # feedparser's C1-control-to-cp1252 table
 
-from feeds.write import FEED_FILES
 from sokbo.config import SiteConfig
 from sokbo.extract.feed import parse_feed
-from sokbo.post import post_url
+from sokbo.publish.feeds.write import FEED_FILES
+from sokbo.publish.post import post_url
 from tests.consumers.conftest import Published
 from tests.consumers.tools import Entry, FeedFile, feed_files, read_entries
 from tests.support.feedlint import Problem, lint_feed

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from sokbo.config import SiteConfig
-from sokbo.frontmatter_yaml import yaml_safe
 from sokbo.models import Article, StoredArticle
-from sokbo.post import post_filename, post_url, render_post
+from sokbo.publish.frontmatter_yaml import yaml_safe
+from sokbo.publish.post import post_filename, post_url, render_post
 from sokbo.slug import slugify
 from tests.consumers.conftest import Published
 from tests.consumers.tools import (

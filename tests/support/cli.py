@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = REPO / "examples/demo/sokbo.toml"
 DEMO_ADDRESS = "http://127.0.0.1:8941"
 SCRAPY = Path(sys.executable).with_name("scrapy")
-SETTINGS = {"SCRAPY_SETTINGS_MODULE": "sokbo.settings"}
+SETTINGS = {"SCRAPY_SETTINGS_MODULE": "sokbo.crawl.settings"}
 
 
 def write_demo_config(folder: Path, base: str) -> Path:

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from feeds.write import post_category_slugs
 from sokbo.config import FeedSettings, SiteConfig
 from sokbo.models import Article, StoredArticle
-from sokbo.publish import publish_post
+from sokbo.publish.feeds.write import post_category_slugs
+from sokbo.publish.posts import publish_post
 from sokbo.store import Store, post_categories
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)

@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from sokbo.httpdates import not_modified_since
+from sokbo.web.httpdates import not_modified_since
 
 __all__ = ["FixtureServer", "PathRule", "RequestRecord", "serve_fixture"]
 

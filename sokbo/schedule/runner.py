@@ -1,0 +1,254 @@
+"""Run one source's crawl in a child process, stop it when it overruns, record the run.
+
+Scrapy's reactor cannot be restarted in one process, so every scheduled crawl is a
+`sokbo crawl SOURCE` of its own; the scheduler only starts, watches and stops them.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from sokbo.config import Config, ConfigError, SourceConfig, format_duration, load_config
+from sokbo.exitcodes import EXIT_LOCKED
+from sokbo.ops.status import check_health
+from sokbo.outcome import crawl_counts
+from sokbo.publish.feeds.write import write_queued_feeds
+from sokbo.schedule.crawls import CRAWLS, Crawls
+from sokbo.store import Died, OpenRun, SettledRun, Store, store_error
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# How the runner says that it stopped a crawl past its timeout (the run's reason: timeout).
+TIMED_OUT = "timed out"
+# The crawl's last stderr lines, kept for the error summary of a crawl that died.
+_TAIL_LINES = 5
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How one scheduled run went: the process's exit status and the counts it recorded."""
+
+    source_id: str
+    exit_status: int
+    seconds: float  # the whole run: the process from its start to its exit
+    counts: dict[str, int]
+    errors: str | None
+    skipped: bool = False
+    # The crawl's own time as its run record has it (from its spider's start to its
+    # close, without the process's start-up): what `sokbo status` shows as TOOK. None
+    # when the crawl recorded no run.
+    crawl_seconds: float | None = None
+
+
+def crawl_command(config_path: Path, source_id: str, run: OpenRun | None) -> list[str]:
+    """The crawl process's command; it completes the run's row `run` when there is one."""
+    command = [sys.executable, "-m", "sokbo.cli", "crawl", source_id, "--config", str(config_path)]
+    return command + (["--run-id", str(run.id)] if run else [])
+
+
+def run_job(config_path: str, source_id: str) -> None:
+    """The scheduler's job function: crawl one source with the config as it is on disk.
+
+    Module-level with plain string arguments, because the job store keeps a reference to
+    it and its arguments for a later scheduler process to find again.
+    """
+    try:
+        config = load_config(config_path)
+        config.get_source(source_id)
+    except ConfigError as exc:
+        logger.error("%s: not run: %s (fix the config, then send SIGHUP)", source_id, exc)
+        return
+    run_source(config, Path(config_path), source_id)
+
+
+def run_source(
+    config: Config, config_path: Path, source_id: str, crawls: Crawls = CRAWLS
+) -> RunResult | None:
+    """Crawl one source in a child process and record the run; None when the process is
+    stopping and the run was not started."""
+    if not crawls.begin():
+        logger.info("%s: not started: the scheduler is stopping", source_id)
+        return None
+    try:
+        return _run(config, config_path, config.get_source(source_id), crawls)
+    finally:
+        crawls.end()
+
+
+def _run(
+    config: Config, config_path: Path, source: SourceConfig, crawls: Crawls
+) -> RunResult | None:
+    clock = time.monotonic()
+    run = _in_store(config, source.id, lambda store: store.open_run(source.id, datetime.now(UTC)))
+    process = crawls.spawn(
+        source.id, crawl_command(config_path, source.id, run), config_path.parent
+    )
+    if process is None:
+        logger.info("%s: not started: the scheduler is stopping", source.id)
+        _discard(config, run)
+        return None
+    logger.info("%s: run started (pid %d)", source.id, process.pid)
+    tail: deque[str] = deque(maxlen=_TAIL_LINES)
+    reader = threading.Thread(
+        target=_forward_stderr, args=(process, source.id, tail), name=f"stderr-{source.id}"
+    )
+    reader.start()
+    try:
+        _wait(process, source, config.schedule.kill_grace, crawls)
+    finally:
+        why = crawls.forget(source.id)
+        reader.join()
+    status = process.returncode
+    seconds = time.monotonic() - clock
+    if status == EXIT_LOCKED:
+        logger.info("%s: skipped: already running (another crawl holds its lock)", source.id)
+        _discard(config, run)
+        return RunResult(source.id, status, seconds, {}, None, skipped=True)
+    died = _died(status, why, tail)
+
+    def settle(store: Store) -> SettledRun:
+        settled = store.settle_run(run, datetime.now(UTC), status, why, died) if run else None
+        _rebuild_queued_feeds(store, config, source.id)
+        _check_health(store, config, source.id)
+        return settled or SettledRun({}, died.errors, None)
+
+    settled = _in_store(config, source.id, settle) or SettledRun({}, died.errors, None)
+    result = RunResult(
+        source.id,
+        status,
+        seconds,
+        crawl_counts(settled.stats),
+        settled.errors,
+        crawl_seconds=settled.seconds,
+    )
+    _log_end(result)
+    return result
+
+
+def _in_store(config: Config, source_id: str, work: Callable[[Store], T]) -> T | None:
+    """`work` on the store, opened for it and closed after (the store is not held open
+    while a crawl runs); None after logging why, when the store fails."""
+    try:
+        store = Store.open(config.store)
+        try:
+            return work(store)
+        finally:
+            store.close()
+    except SQLAlchemyError as exc:  # the crawl says so too; the next run records its own
+        logger.error("%s: run not recorded: store: %s", source_id, store_error(exc))
+        return None
+
+
+def _discard(config: Config, run: OpenRun | None) -> None:
+    """Forget the row of a run that did not happen."""
+    if run is not None:
+        _in_store(config, run.source_id, lambda store: store.discard_run(run))
+
+
+def _wait(
+    process: subprocess.Popen[str], source: SourceConfig, grace: timedelta, crawls: Crawls
+) -> None:
+    """Wait for the crawl; past the source's timeout, SIGINT it, and SIGKILL it when it
+    has not stopped `grace` later."""
+    try:
+        process.wait(timeout=source.timeout.total_seconds())
+        return
+    except subprocess.TimeoutExpired:
+        pass
+    why = f"{TIMED_OUT} after {format_duration(source.timeout)}"
+    logger.warning("%s: %s; stopping it (SIGINT)", source.id, why)
+    crawls.interrupt(source.id, why)
+    try:
+        process.wait(timeout=grace.total_seconds())
+        return
+    except subprocess.TimeoutExpired:
+        pass
+    logger.warning(
+        "%s: still running %s after SIGINT; killing it (SIGKILL)",
+        source.id,
+        format_duration(grace),
+    )
+    crawls.kill(source.id)
+    process.wait()
+
+
+def _forward_stderr(process: subprocess.Popen[str], source_id: str, tail: deque[str]) -> None:
+    """The crawl's warnings and errors into the scheduler's log, the last few kept."""
+    assert process.stderr is not None
+    for line in process.stderr:
+        line = line.rstrip()
+        if line:
+            tail.append(line)
+            logger.info("%s | %s", source_id, line)
+    process.stderr.close()
+
+
+def _died(status: int, why: str | None, tail: deque[str]) -> Died:
+    """How the run ended if the crawl recorded nothing: its reason, and errors such as
+    `timed out after 30m; killed by SIGKILL` or `exited 1: <its last stderr line>`."""
+    if status < 0:
+        ended = f"killed by {signal.Signals(-status).name}"
+    else:
+        ended = f"exited {status}" + (f": {tail[-1]}" if tail else "")
+    if why:
+        reason = "timeout" if why.startswith(TIMED_OUT) else "shutdown"
+        return Died(reason, f"{why}; {ended}")
+    return Died("killed" if status < 0 else "exited", ended)
+
+
+def _rebuild_queued_feeds(store: Store, config: Config, source_id: str) -> None:
+    """Build the feeds the crawl queued but did not build (it was stopped before its feed
+    stage); after a clean crawl the queue is empty and nothing is built."""
+
+    for site in config.sites_for(source_id):
+        try:
+            written = [path for path, changed in write_queued_feeds(store, site) if changed]
+        except Exception:  # the next run, or `sokbo feeds`, builds them
+            logger.exception(
+                "%s: rebuilding the queued feeds of site '%s' failed", source_id, site.id
+            )
+            continue
+        if written:
+            logger.info(
+                "%s: wrote %d queued feed files of site '%s'", source_id, len(written), site.id
+            )
+
+
+def _check_health(store: Store, config: Config, source_id: str) -> None:
+    """A site that changed its layout shows as a sharp drop against the source's own
+    past: said at WARNING after each run, so a log watcher sees it (sokbo.ops.status)."""
+
+    try:
+        check_health(config, store, sources=[source_id])
+    except Exception:  # a health check must never fail a run
+        logger.exception("%s: the health check failed", source_id)
+
+
+def _log_end(result: RunResult) -> None:
+    """`yonhap: run ended in 2.8 s (crawl 0.5 s, exit 0): ...`: the whole run's time, then
+    the crawl's own, which `sokbo status` shows (the rest: the process starting, ending)."""
+    counts = result.counts
+    crawl = "" if result.crawl_seconds is None else f"crawl {result.crawl_seconds:.1f} s, "
+    line = (
+        f"{result.source_id}: run ended in {result.seconds:.1f} s "
+        f"({crawl}exit {result.exit_status}): "
+        f"{counts.get('pages', 0)} pages, {counts.get('new', 0)} new, "
+        f"{counts.get('updated', 0)} updated, {counts.get('unchanged', 0)} unchanged, "
+        f"{counts.get('dropped', 0)} dropped; errors: {result.errors or 'none'}"
+    )
+    (logger.warning if result.errors else logger.info)(line)
