@@ -5,10 +5,9 @@ They live in the installed package, `sokbo/crawl/pipelines/`; ITEM_PIPELINES in
 top level.
 """
 
-from sokbo.crawl.pipelines.clean import CleanPipeline
 from sokbo.crawl.pipelines.extract import ExtractPipeline
 from sokbo.crawl.pipelines.feeds import FeedsPipeline
 from sokbo.crawl.pipelines.publish import PublishPipeline
 from sokbo.crawl.pipelines.store import StorePipeline
 
-__all__ = ["CleanPipeline", "ExtractPipeline", "FeedsPipeline", "PublishPipeline", "StorePipeline"]
+__all__ = ["ExtractPipeline", "FeedsPipeline", "PublishPipeline", "StorePipeline"]

@@ -141,3 +141,16 @@ def test_a_mistake_gets_one_clear_line(
     assert "Traceback" not in result.stderr
     assert not (config.parent / "sites").exists()
     assert not (config.parent / "data").exists()
+
+
+def test_a_crawl_extracting_in_workers_writes_the_same(
+    base: str, tmp_path: Path, reference: dict[str, bytes]
+) -> None:
+    """Every page through the extraction worker (none inline): byte for byte what
+    `sokbo crawl` writes extracting in its own process (20 pages, under the inline limit)."""
+    folder = write_demo_config(tmp_path / "blog", base).parent
+    workers = ("-s", "SOKBO_EXTRACT_INLINE=0", "-s", "SOKBO_EXTRACT_WORKERS=1")
+    result = run_scrapy(*CRAWL, *workers, cwd=folder, env=SETTINGS)
+    assert_crawl_ok(result)
+    assert "extracting in 1 worker process" in result.stderr
+    assert outputs(folder) == reference

@@ -15,11 +15,15 @@ SOKBO_CONFIG = "sokbo.toml"
 
 ITEM_PIPELINES = {
     "sokbo.crawl.pipelines.extract.ExtractPipeline": 100,
-    "sokbo.crawl.pipelines.clean.CleanPipeline": 200,
     "sokbo.crawl.pipelines.store.StorePipeline": 300,
     "sokbo.crawl.pipelines.publish.PublishPipeline": 400,
     "sokbo.crawl.pipelines.feeds.FeedsPipeline": 500,
 }
+
+# Extraction (stage 100) in worker processes once a crawl has more pages than
+# SOKBO_EXTRACT_INLINE; SOKBO_EXTRACT_WORKERS unset: one per core but one (at least 1);
+# 0: always in the crawl's own process.
+SOKBO_EXTRACT_INLINE = 20
 
 # How long a crawl's feed stage waits (in a thread) for another process's build of the
 # same site's feeds; then the feeds stay queued and the next build writes them.
@@ -29,6 +33,11 @@ SOKBO_FEED_LOCK_WAIT = 300.0
 # `sokbo crawl` asks when its stdout is a terminal.
 EXTENSIONS = {"sokbo.crawl.progress.CrawlProgress": 500}
 SOKBO_PROGRESS = False
+
+# How many of one response's outputs Scrapy processes at once. It starts that many tasks
+# for every response's output; a page yields one article and a feed yields requests,
+# so Scrapy's 100 would only start 99 idle tasks per page.
+CONCURRENT_ITEMS = 4
 
 # Politeness (defaults; the config's [crawl] table sets them per deployment).
 ROBOTSTXT_OBEY = True
