@@ -7,6 +7,9 @@ import asyncio
 import logging
 import os
 import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from sokbo.crawl.spiders.feed import FeedSpider
 from sokbo.demo.server import SITE_ROOT
 from sokbo.models import Article, Page
 from sokbo.store import Store
+from tests.support.cli import REPO
 
 FETCHED = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
@@ -114,3 +118,45 @@ def test_a_killed_worker_costs_nothing(caplog: pytest.LogCaptureFixture) -> None
     assert articles == expected
     lines = [r.getMessage() for r in caplog.records if "worker" in r.getMessage()]
     assert lines == ["an extraction worker process died; the crawl's own process extracts the rest"]
+
+
+def test_a_worker_ends_with_its_crawl(tmp_path: Path) -> None:
+    """A crawl process killed with SIGKILL (nothing of it runs after) leaves no worker
+    behind: each worker exits once its parent is gone."""
+    script = tmp_path / "crawl.py"
+    script.write_text(
+        "import asyncio, os, sys, time\n"
+        "from tests.test_extract_workers import demo_page, pipeline\n"
+        "async def main():\n"
+        "    stage = pipeline(workers=1, inline=0)\n"
+        "    await stage.process_item(demo_page(1))\n"
+        "    print(*stage._pool._processes, flush=True)\n"
+        "    time.sleep(60)\n"
+        "if __name__ == '__main__':\n"
+        "    asyncio.run(main())\n"
+    )
+    crawl = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert crawl.stdout is not None
+    workers = [int(pid) for pid in crawl.stdout.readline().split()]
+    assert workers and all(_alive(pid) for pid in workers)
+    crawl.kill()
+    crawl.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers), "a worker outlived its crawl"
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie (an exited worker of a killed parent is reaped by init)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"

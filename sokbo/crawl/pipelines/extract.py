@@ -6,9 +6,11 @@ small one (a poll that finds a few new articles, the usual case) never starts th
 first SOKBO_EXTRACT_INLINE pages of a crawl are extracted in its own process, and only
 the pages after them go to the SOKBO_EXTRACT_WORKERS workers (0: never).
 
-The workers ignore SIGINT (the crawl's own stop decides what is left to do) and end with
-the crawl. A worker that dies (killed, out of memory) costs nothing: the page it held
-and every later one are extracted in the crawl's process, and one line says so.
+The workers are the crawl's own children (`spawn`). They ignore SIGINT (the crawl's own
+stop decides what is left to do), and end with the crawl however it ends: a crawl killed
+with SIGKILL leaves no worker behind, holding its output open. A worker that dies
+(killed, out of memory) costs nothing: the page it held and every later one are
+extracted in the crawl's process, and one line says so.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -70,12 +74,13 @@ class ExtractPipeline(SokboPipeline):
 
     def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            # forkserver: the workers are forked from a clean process, not from this
-            # one with its reactor and threads.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["sokbo.extract.page"])
+            # spawn: fresh interpreters, not forks of this process with its reactor and
+            # threads, and children of this process, so that they can watch it.
             self._pool = ProcessPoolExecutor(
-                self._workers, mp_context=context, initializer=_ignore_sigint
+                self._workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_serve,
+                initargs=(os.getpid(),),
             )
             self.spider.logger.info(
                 "extracting in %d worker process%s", self._workers, "es"[: 2 * (self._workers > 1)]
@@ -93,5 +98,14 @@ class ExtractPipeline(SokboPipeline):
             self._pool = None
 
 
-def _ignore_sigint() -> None:
+def _serve(crawl: int) -> None:
+    """A worker's set-up: ignore SIGINT, and exit as soon as the crawl that started it is
+    gone (its parent changes), whatever killed it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_without, args=(crawl,), daemon=True).start()
+
+
+def _exit_without(crawl: int) -> None:
+    while os.getppid() == crawl:
+        time.sleep(0.5)
+    os._exit(0)
