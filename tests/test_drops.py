@@ -7,7 +7,10 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from sokbo import stats as stat_keys
+from sokbo.outcome import crawl_counts, stat_count
 from tests.support.cli import run_sokbo
+from tests.support.scheduling import last_run_stats
 
 pytestmark = pytest.mark.e2e
 
@@ -40,16 +43,20 @@ def test_dropped_entries_are_counted_by_reason(
     run = demo_config.parent
     result = run_sokbo("--config", str(demo_config), "crawl", cwd=run)
     assert result.returncode == 0, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
-    assert "  articles         5 new, 0 updated, 0 unchanged" in lines, result.stdout
-    assert "  posts            20 written, 0 unchanged" in lines, result.stdout
-    assert "  feeds            12 written, 0 unchanged" in lines, result.stdout
-    dropped = lines.index("  dropped          2")
-    assert lines[dropped + 1 : dropped + 3] == [
-        "       1  feed entry without a link",
-        "       1  no article body found",
-    ], result.stdout
-    assert not lines[dropped + 3].startswith("     "), "a third drop reason"
+    stats = last_run_stats(run)
+    counts = crawl_counts(stats)
+    assert (counts["new"], counts["updated"], counts["unchanged"]) == (5, 0, 0), stats
+    assert stat_count(stats, stat_keys.POSTS_WRITTEN) == 20, stats
+    assert stat_count(stats, stat_keys.POSTS_UNCHANGED) == 0, stats
+    assert stat_count(stats, stat_keys.FEEDS_WRITTEN) == 12, stats
+    assert stat_count(stats, stat_keys.FEEDS_UNCHANGED) == 0, stats
+    dropped = {
+        key.removeprefix(stat_keys.DROPPED): count
+        for key, count in stats.items()
+        if key.startswith(stat_keys.DROPPED)
+    }
+    # These two reasons, once each, and no third.
+    assert dropped == {"feed entry without a link": 1, "no article body found": 1}, stats
     assert "errors" not in result.stdout
 
     # Nothing of the dropped entries is written: five posts a site, five entries a feed.

@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from sokbo import stats as stat_keys
+from sokbo.outcome import crawl_counts
 from tests.support.cli import run_sokbo
 from tests.support.configs import write_source_config
 from tests.support.fixture_server import serve_fixture
+from tests.support.scheduling import last_run_stats
 from tests.support.sites import SITES
 
 pytestmark = pytest.mark.e2e
@@ -217,12 +220,10 @@ def test_entries_whose_links_name_no_page_say_what_the_link_is(tmp_path: Path) -
         f"{feed_url}: entry 5 ('빈 링크'): its link is empty; skipped",
         f"{feed_url}: entry 6 ('링크 없음') has no link; skipped",
     ]
-    lines = result.stdout.splitlines()
-    dropped = lines.index("  dropped          6")
-    assert lines[dropped + 1 : dropped + 3] == [
-        "       4  feed entry whose link is not http(s)",
-        "       2  feed entry without a link",
-    ], result.stdout
+    stats = last_run_stats(tmp_path)
+    assert crawl_counts(stats)["dropped"] == 6, stats
+    assert stats[stat_keys.dropped("feed entry whose link is not http(s)")] == 4, stats
+    assert stats[stat_keys.dropped("feed entry without a link")] == 2, stats
 
 
 def test_listing_links_that_name_no_page_are_counted(tmp_path: Path) -> None:
@@ -233,7 +234,8 @@ def test_listing_links_that_name_no_page_are_counted(tmp_path: Path) -> None:
         requested = server.paths()
     assert result.returncode == 0, result.stdout + result.stderr
     assert requested == ["/robots.txt", "/links/"]
-    assert "       4  listing link that is not http(s)" in result.stdout.splitlines()
+    stats = last_run_stats(tmp_path)
+    assert stats[stat_keys.skipped("listing link that is not http(s)")] == 4, stats
     assert (
         f"{server.base_url}/links/: 4 links that are not http(s) skipped "
         "(javascript:void(0), mailto:editor@example.invalid, tel:+82-2-000-0000, …)"

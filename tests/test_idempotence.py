@@ -4,10 +4,14 @@ an edited article (the feed carries its new text) re-renders exactly its posts, 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from sokbo import stats as stat_keys
+from sokbo.outcome import stat_count
 from tests.support.cli import run_sokbo
+from tests.support.scheduling import last_run_stats
 
 pytestmark = pytest.mark.e2e
 
@@ -17,6 +21,11 @@ def snapshot(run: Path) -> dict[Path, tuple[int, bytes]]:
     return {
         p.relative_to(run): (p.stat().st_mtime_ns, p.read_bytes()) for p in files if p.is_file()
     }
+
+
+def pages_fetched(stats: dict[str, Any]) -> list[int]:
+    """Article pages that arrived, by why they were asked for: new, changed, re-checked."""
+    return [stat_count(stats, stat_keys.fetched(why)) for why in ("new", "changed", "recheck")]
 
 
 def test_second_crawl_writes_nothing_and_an_edit_rerenders_in_place(
@@ -32,9 +41,12 @@ def test_second_crawl_writes_nothing_and_an_edit_rerenders_in_place(
     second = run_sokbo("--config", str(demo_config), "crawl", cwd=run)
     assert second.returncode == 0, second.stdout + second.stderr
     # robots.txt and the feed, which answers 304: no page is fetched again.
-    assert "requests         2  (not modified: 1)" in second.stdout
-    assert "pages fetched    0 new, 0 changed, 0 re-checked" in second.stdout
-    assert "posts            0 written, 0 unchanged" in second.stdout
+    stats = last_run_stats(run)
+    assert stat_count(stats, "downloader/request_count") == 2, stats
+    assert stat_count(stats, "downloader/response_status_count/304") == 1, stats
+    assert pages_fetched(stats) == [0, 0, 0], stats
+    assert stat_count(stats, stat_keys.POSTS_WRITTEN) == 0, stats
+    assert stat_count(stats, stat_keys.POSTS_UNCHANGED) == 0, stats
     assert "nothing new: every post is unchanged" in second.stdout
     assert snapshot(run) == before
 
@@ -49,7 +61,7 @@ def test_second_crawl_writes_nothing_and_an_edit_rerenders_in_place(
 
     third = run_sokbo("--config", str(demo_config), "crawl", cwd=run)
     assert third.returncode == 0, third.stdout + third.stderr
-    assert "pages fetched    0 new, 1 changed, 0 re-checked" in third.stdout
+    assert pages_fetched(last_run_stats(run)) == [0, 1, 0], third.stdout
     assert "unchanged since the last fetch" in third.stdout
     assert "0 new, 1 updated, 0 unchanged" in third.stdout
     after = snapshot(run)

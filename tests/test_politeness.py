@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from sokbo import stats as stat_keys
 from sokbo.crawl.middlewares import retry_after_seconds
+from sokbo.outcome import stat_count
 from tests.support.cli import run_sokbo
 from tests.support.configs import write_source_config
 from tests.support.fixture_server import serve_fixture
+from tests.support.scheduling import last_run_stats
 from tests.support.sites import SITES, expected, posts
 
 JSONFEED = 'kind = "feed"\nstart_urls = ["{base}/feed.json"]'
@@ -61,7 +64,8 @@ def test_a_429_slows_down_retries_and_is_not_forgotten(tmp_path: Path) -> None:
         busy_requests = [r for r in server.log if r.path == busy]
         assert len(busy_requests) == 3  # the first try and Scrapy's two retries
         assert first.returncode == 1, "a page that could not be fetched is a failed run"
-        assert "failed pages     1 (tried again on the next run)" in first.stdout
+        assert stat_count(last_run_stats(run), stat_keys.PAGE_ERRORS) == 1, first.stdout
+        assert "tried again on the next run" in first.stdout
         assert "waiting" in first.stderr and "429" in first.stderr
         assert len(posts(run)) == 2
 

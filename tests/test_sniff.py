@@ -19,13 +19,16 @@ from hypothesis import strategies as st
 from scrapy.http import Request, Response
 from scrapy.utils.test import get_crawler
 
+from sokbo import stats as stat_keys
 from sokbo.config import SourceConfig
 from sokbo.crawl.spiders.feed import FeedSpider
 from sokbo.models import FeedHint
+from sokbo.outcome import crawl_counts, stat_count
 from sokbo.web.sniff import HEADER_SIZE, not_a_page, sniff
 from tests.support.cli import run_sokbo
 from tests.support.configs import write_source_config
 from tests.support.fixture_server import serve_fixture
+from tests.support.scheduling import last_run_stats
 from tests.support.sites import SITES
 
 ARTICLE = (
@@ -252,10 +255,12 @@ def test_a_crawl_refuses_what_is_not_a_web_page(tmp_path: Path) -> None:
         line = f"{server.url(path)}: not a web page ({what}); skipped"
         assert result.stderr.count(line) == 1, result.stderr
     assert result.stderr.count("not a web page") == len(REFUSED)
-    lines = result.stdout.splitlines()
-    assert "  pages fetched    13 new, 0 changed, 0 re-checked" in lines, result.stdout
-    dropped = lines.index(f"  dropped          {len(REFUSED)}")
-    assert lines[dropped + 1] == f"    {len(REFUSED):>4}  not a web page", result.stdout
+    stats = last_run_stats(tmp_path)
+    pages = [stat_count(stats, stat_keys.fetched(why)) for why in ("new", "changed", "recheck")]
+    assert pages == [13, 0, 0], stats
+    assert crawl_counts(stats)["dropped"] == len(REFUSED), stats
+    assert stats[stat_keys.dropped("not a web page")] == len(REFUSED), stats
+    assert "not a web page" in result.stdout
 
     # The text pages became posts; nothing of a refused body did.
     written = {}

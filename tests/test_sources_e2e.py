@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from sokbo import stats as stat_keys
+from sokbo.outcome import crawl_counts, stat_count
 from tests.support.cli import run_sokbo
 from tests.support.configs import write_source_config
 from tests.support.fixture_server import FixtureServer, serve_fixture
+from tests.support.scheduling import last_run_stats
 from tests.support.sites import SITES, expected, posts
 
 pytestmark = pytest.mark.e2e
@@ -92,7 +95,7 @@ def test_source_kind(case: Case, tmp_path: Path) -> None:
         server.clear()
         second = run_sokbo("--config", str(config), "crawl", cwd=tmp_path)
         assert second.returncode == 0, second.stdout + second.stderr
-        assert "posts            0 written" in second.stdout
+        assert stat_count(last_run_stats(tmp_path), stat_keys.POSTS_WRITTEN) == 0
         assert gets(server).count("/robots.txt") == 1
         again = [r for r in server.log if r.method == "GET" and r.path != "/robots.txt"]
         assert again, "the second run asked nothing"
@@ -120,7 +123,7 @@ links.pagination = ["nav.pagination a.next"]"""
     assert set(posts(tmp_path)) == set(want["articles"])
     assert "not an article (an index page by its URL)" in result.stdout  # /tag/, /category/
     assert "not an article (an about page by its URL)" in result.stdout
-    assert "posts            10 written" in result.stdout
+    assert stat_count(last_run_stats(tmp_path), stat_keys.POSTS_WRITTEN) == 10
 
 
 def test_article_rules_decide_without_the_extractor(tmp_path: Path) -> None:
@@ -137,7 +140,7 @@ links.max_depth = 1"""
     # Non-article links that pass allow/deny are followed as listings (here /page/2/ only
     # through the pagination link in the region-less page, and /old-url/ is no article).
     assert not {"/tag/politics/", "/about/", "/wp-login.php"} & requested
-    assert "dropped          0" in result.stdout
+    assert crawl_counts(last_run_stats(tmp_path))["dropped"] == 0, result.stdout
     found = set(posts(tmp_path))
     assert len(found) >= 4 and found <= set(expected("wordpress-listing")["articles"])
 
@@ -171,7 +174,8 @@ def test_undecodable_bytes_are_logged_and_counted(tmp_path: Path) -> None:
         config = write_source_config(run, server.base_url, source)
         result = run_sokbo("--config", str(config), "crawl", cwd=run)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "decoding         1 pages with undecodable characters (src: 1)" in result.stdout
+    stats = last_run_stats(run, "src")
+    assert stat_count(stats, stat_keys.DECODE_ERROR_PAGES) == 1, result.stdout
     assert "articleView.html?idxno=1002: 3 characters could not be decoded" in result.stderr
     # The rest of the page still reads as Hangul.
     want = expected("euckr-news")

@@ -11,12 +11,13 @@ from typing import Any
 import feedparser
 import frontmatter
 import pytest
-from sqlalchemy import create_engine, select
 
-from sokbo.store.schema import runs
+from sokbo import stats as stat_keys
+from sokbo.outcome import crawl_counts, stat_count
 from tests.support.cli import run_sokbo
 from tests.support.configs import write_source_config
 from tests.support.fixture_server import serve_fixture
+from tests.support.scheduling import last_run_stats
 from tests.support.sites import SITES
 
 SITE = SITES / "damaged-pages"
@@ -31,18 +32,6 @@ POSTS = {
     "/news/stray-bytes.html": "물동량이 작년 같은 달보다 6% 증가했다고",
     "/news/replacement-character.html": f"'{GENUINE}'처럼 표시되는",
 }
-
-
-def last_run_stats(folder: Path) -> dict[str, Any]:
-    engine = create_engine(f"sqlite:///{folder / 'data' / 'sokbo.db'}")
-    try:
-        with engine.connect() as conn:
-            row = conn.execute(select(runs.c.stats).order_by(runs.c.id.desc())).first()
-    finally:
-        engine.dispose()
-    assert row is not None
-    stats: dict[str, Any] = row[0]
-    return stats
 
 
 def test_the_site_is_damaged_as_described() -> None:
@@ -107,16 +96,15 @@ def test_damaged_bytes_never_reach_a_reader(tmp_path: Path) -> None:
     assert "cut-short" not in log
     assert not re.search(r"intact|replacement-character", log), log
 
-    lines = result.stdout.splitlines()
-    assert "  pages fetched    5 new, 0 changed, 0 re-checked" in lines, result.stdout
-    assert "  articles         4 new, 0 updated, 0 unchanged" in lines, result.stdout
-    dropped = lines.index("  dropped          1")
-    assert lines[dropped + 1] == "       1  mostly undecodable", result.stdout
-    assert "  decoding         3 pages with undecodable characters (src: 3)" in lines
-
     # Counted per source: the cut page too, though silently.
-    stats = last_run_stats(tmp_path)
-    assert stats["sokbo/decode/cut_at_end"] == 1
-    assert stats["sokbo/decode_errors/pages"] == 3
-    assert stats["sokbo/decode_errors/characters"] == 1 + 3 + 159
-    assert stats["sokbo/dropped/mostly undecodable"] == 1
+    stats = last_run_stats(tmp_path, "src")
+    pages = [stat_count(stats, stat_keys.fetched(why)) for why in ("new", "changed", "recheck")]
+    assert pages == [5, 0, 0], stats
+    counts = crawl_counts(stats)
+    assert (counts["new"], counts["updated"], counts["unchanged"]) == (4, 0, 0), stats
+    # One page dropped, for this one reason.
+    assert counts["dropped"] == 1, stats
+    assert stats[stat_keys.dropped("mostly undecodable")] == 1, stats
+    assert stats[stat_keys.DECODE_CUT_AT_END] == 1
+    assert stats[stat_keys.DECODE_ERROR_PAGES] == 3
+    assert stats[stat_keys.DECODE_ERROR_CHARACTERS] == 1 + 3 + 159

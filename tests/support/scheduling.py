@@ -3,6 +3,7 @@ of the job store and the runs table (never through the code under test)."""
 
 from __future__ import annotations
 
+import json
 import pickle
 import re
 import signal
@@ -166,3 +167,17 @@ def run_rows(folder: Path, source_id: str | None = None) -> list[dict[str, Any]]
             return [dict(row._mapping) for row in conn.execute(query)]
     finally:
         engine.dispose()
+
+
+def last_run_stats(folder: Path, source_id: str | None = None) -> dict[str, Any]:
+    """The Scrapy stats of the newest row of the runs table (of `source_id`'s runs, when
+    given): what that crawl counted, whatever its summary printed. The store is the one
+    every test config uses, `<folder>/data/sokbo.db`; a crawl run by hand records its row
+    when it closes. Fails when there is no such row."""
+    rows = run_rows(folder, source_id)
+    assert rows, f"no run of {source_id or 'any source'} recorded in {folder / 'data'}"
+    stats = rows[-1]["stats"]
+    if isinstance(stats, str | bytes):  # a store that keeps JSON as text
+        stats = json.loads(stats)
+    assert isinstance(stats, dict), f"the run's stats are not a mapping: {stats!r}"
+    return stats
