@@ -3,35 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import logging
+import importlib
 import math
 import os
 import sys
-import time
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
-
-from scrapy.crawler import CrawlerProcess
-from scrapy.settings import Settings
-from sqlalchemy.exc import SQLAlchemyError
+from typing import cast
 
 from sokbo.config import DEFAULT_CONFIG, Config, ConfigError, config_warnings, load_config
-from sokbo.demo.server import SITE_ROOT, serve
-from sokbo.exitcodes import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
-from sokbo.files import describe_write_error
-from sokbo.lock import SourceBusy, acquire_source_locks
+from sokbo.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from sokbo.ops.preflight import driver_problem, problems, store_problems
-from sokbo.ops.status import alerts_of, format_table, log_alerts, read_status, to_json
-from sokbo.ops.summary import format_summary
-from sokbo.outcome import crawl_exit_status
-from sokbo.publish.feeds.write import write_site_feeds
-from sokbo.publish.posts import publish_post
-from sokbo.schedule import jobs
-from sokbo.schedule.scheduler import run_scheduler
-from sokbo.store import Store, store_error
 
 
 def _seconds(value: str) -> float:
@@ -183,33 +165,30 @@ def _main(argv: Sequence[str] | None) -> int:
     if found:
         print("\n".join(found), file=sys.stderr)
         return EXIT_USAGE
-    verbose = getattr(args, "verbose", False)
+    args.verbose = getattr(args, "verbose", False)
     if args.command == "check":
         print(describe(config, config_path))
         return EXIT_OK
-    if args.command == "feeds":
-        return rebuild_feeds(config)
-    if args.command == "publish":
-        return republish(config)
-    if args.command == "status":
-        return show_status(config, as_json=args.json)
-    if args.command == "demo":
-        return run_demo(config, config_path, serve_only=args.serve, verbose=verbose)
-    if args.command == "schedule":
-        return run_scheduler(config, config_path)
-    sources = args.sources or [source.id for source in config.source]
-    if args.run_id is not None and len(sources) != 1:
-        print("sokbo crawl: --run-id needs exactly one source", file=sys.stderr)
-        return EXIT_USAGE
-    return crawl(
-        config,
-        config_path,
-        sources,
-        verbose=verbose,
-        cache=args.cache,
-        wait=args.wait,
-        run_id=args.run_id,
-    )
+    return _command(args.command)(config, config_path, args)
+
+
+# Each subcommand by its module and function, imported only when it runs: Scrapy alone
+# takes a quarter of a second to import, and `sokbo status` has no use for it.
+COMMANDS = {
+    "crawl": "sokbo.commands.crawl:run",
+    "schedule": "sokbo.commands.schedule:run",
+    "feeds": "sokbo.commands.publish:run_feeds",
+    "publish": "sokbo.commands.publish:run_publish",
+    "status": "sokbo.commands.status:run",
+    "demo": "sokbo.commands.demo:run",
+}
+
+Command = Callable[[Config, Path, argparse.Namespace], int]
+
+
+def _command(name: str) -> Command:
+    module, function = COMMANDS[name].split(":")
+    return cast(Command, getattr(importlib.import_module(module), function))
 
 
 def describe(config: Config, path: Path) -> str:
@@ -227,197 +206,6 @@ def describe(config: Config, path: Path) -> str:
             f"  ({', '.join(site.feeds.formats)}, {site.feeds.limit} entries)"
         )
     return "\n".join(lines)
-
-
-def crawl(
-    config: Config,
-    path: Path,
-    sources: Sequence[str],
-    verbose: bool = False,
-    cache: bool = False,
-    wait: float | None = None,
-    run_id: int | None = None,
-) -> int:
-    """Lock the sources (one crawl of a source at a time, scheduled or not: see
-    sokbo.lock), then crawl them; EXIT_LOCKED when one stays busy. `wait`: None to give
-    up at once, else seconds to wait for a busy source (math.inf: until free)."""
-
-    store = open_store(config)  # a store that cannot be opened: one line, before Scrapy
-    if store is None:
-        return EXIT_FAILED
-    store.close()
-    try:
-        locks = acquire_source_locks(config, sources, wait)
-    except SourceBusy as exc:
-        print(f"sokbo crawl: {exc}", file=sys.stderr)
-        return EXIT_LOCKED
-    except SQLAlchemyError as exc:  # the locks live in a PostgreSQL store
-        print(f"store: {store_error(exc)}", file=sys.stderr)
-        return EXIT_FAILED
-    with locks:
-        return _crawl(config, path, sources, verbose, cache, run_id)
-
-
-def _crawl(
-    config: Config,
-    path: Path,
-    sources: Sequence[str],
-    verbose: bool,
-    cache: bool,
-    run_id: int | None,
-) -> int:
-    """Run the sources' spiders in this process, one crawler each, then summarise."""
-
-    settings = Settings()
-    settings.setmodule("sokbo.crawl.settings", priority="project")
-    settings.set("SOKBO_CONFIG", str(path.resolve()), priority="cmdline")
-    settings.set("LOG_LEVEL", "INFO" if verbose else "WARNING", priority="cmdline")
-    if not verbose:  # a few lines a person reads: no timestamps, no logger names
-        settings.set("LOG_FORMAT", "%(levelname)s: %(message)s", priority="cmdline")
-    if cache:
-        settings.set("HTTPCACHE_ENABLED", True, priority="cmdline")
-    # A live line per source, on a terminal only (sokbo.crawl.progress).
-    settings.set("SOKBO_PROGRESS", sys.stdout.isatty(), priority="cmdline")
-    process = CrawlerProcess(settings)
-    crawlers: dict[str, Any] = {}
-    for source_id in sources:
-        source = config.get_source(source_id)
-        crawler = process.create_crawler(process.spider_loader.load(source.kind))
-        process.crawl(crawler, source=source_id, run_id=run_id)
-        crawlers[source_id] = crawler
-    started = time.monotonic()
-    process.start()
-    runs = {name: dict(crawler.stats.get_stats()) for name, crawler in crawlers.items()}
-    print(format_summary(config, runs, time.monotonic() - started))
-    failed = [
-        name for name, stats in runs.items() if crawl_exit_status(stats.get("finish_reason"), stats)
-    ]
-    return EXIT_FAILED if failed else EXIT_OK
-
-
-def open_store(config: Config) -> Store | None:
-    """The store, or None after saying in one line why it cannot be opened."""
-
-    try:
-        return Store.open(config.store)
-    except SQLAlchemyError as exc:
-        print(f"store: {store_error(exc)}", file=sys.stderr)
-        return None
-
-
-def rebuild_feeds(config: Config) -> int:
-    """Rebuild every feed of every site from the store (the category index too); a site
-    whose feeds cannot be written is said in one line and the others are still built."""
-
-    store = open_store(config)
-    if store is None:
-        return EXIT_FAILED
-    failed = False
-    try:
-        for site in config.site:
-            try:
-                results = write_site_feeds(store, site)
-            except OSError as exc:
-                reason = describe_write_error(exc, site.feeds_dir)
-                print(f"site '{site.id}': cannot write feeds: {reason}", file=sys.stderr)
-                failed = True
-                continue
-            for file, written in results:
-                print(f"{'wrote' if written else 'unchanged'}  {file}")
-    finally:
-        store.close()
-    return EXIT_FAILED if failed else EXIT_OK
-
-
-def republish(config: Config) -> int:
-    """Re-render every post from the store, then rebuild every feed (which re-reads the
-    posts' categories, so a change of a site's categories reaches its category feeds).
-    A site whose posts cannot be written is said in one line; the others are written."""
-
-    store = open_store(config)
-    if store is None:
-        return EXIT_FAILED
-    written = unchanged = 0
-    failed = False
-    try:
-        now = datetime.now(UTC)
-        for site in config.site:
-            try:
-                for stored in store.articles_for_sources(site.sources):
-                    path, changed = publish_post(store, site, stored, now)
-                    if changed:
-                        print(f"wrote  {path}")
-                    written, unchanged = written + changed, unchanged + (not changed)
-            except OSError as exc:
-                reason = describe_write_error(exc, site.posts_dir)
-                print(f"site '{site.id}': cannot write posts: {reason}", file=sys.stderr)
-                failed = True
-    finally:
-        store.close()
-    print(f"posts: {written} written, {unchanged} unchanged")
-    feeds = rebuild_feeds(config)
-    return EXIT_FAILED if failed else feeds
-
-
-def show_status(config: Config, as_json: bool) -> int:
-    """Print the status table (or JSON); each alert is also logged at WARNING. Creates
-    nothing: a store not made yet is said in a line (`no runs yet: ...`), exit 0."""
-
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    now = datetime.now(UTC)
-    try:
-        overview = read_status(config, jobs, now)
-    except SQLAlchemyError as exc:
-        print(f"store: {store_error(exc)}", file=sys.stderr)
-        return EXIT_FAILED
-    print(to_json(overview) if as_json else format_table(overview, now))
-    log_alerts(alerts_of(overview.sources))
-    return EXIT_OK
-
-
-def run_demo(config: Config, path: Path, serve_only: bool, verbose: bool) -> int:
-    """Serve the bundled blog where the config's sources expect it, then crawl it."""
-
-    addresses = {urlsplit(url).netloc for source in config.source for url in source.start_urls}
-    if len(addresses) != 1:
-        print(
-            f"{path}: the demo serves one address; the sources name {sorted(addresses)}",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    address = urlsplit(f"http://{addresses.pop()}")
-    if address.hostname not in ("127.0.0.1", "localhost") or address.port is None:
-        print(
-            f"{path}: the demo serves on 127.0.0.1:<port> only, not {address.netloc}",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    try:
-        with serve(SITE_ROOT, "127.0.0.1", address.port) as base:
-            print(f"demo blog: {base}/ (rss at {base}/rss)")
-            if serve_only:
-                print(
-                    "serving until Ctrl-C; crawl by hand with "
-                    f"`scrapy crawl feed -a source={config.source[0].id} -s SOKBO_CONFIG={path}`"
-                )
-                try:
-                    while True:
-                        time.sleep(3600)
-                except KeyboardInterrupt:
-                    return EXIT_OK
-            code = crawl(config, path, [source.id for source in config.source], verbose)
-    except OSError as exc:
-        print(f"demo: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    if code == EXIT_OK:
-        print(
-            "next: to keep crawling on the source's schedule, run `make serve-demo` in one "
-            f"terminal and `sokbo --config {path} schedule` in another; "
-            f"`sokbo --config {path} status` shows every run (sokbo is .venv/bin/sokbo in "
-            "a checkout)"
-        )
-    return code
 
 
 if __name__ == "__main__":

@@ -181,7 +181,6 @@ class SourceConfig(Strict):
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, value: str | None) -> str | None:
-
         if value is not None and normalise_encoding(value) is None:
             raise ValueError(f"unknown encoding {value!r}")
         return value

@@ -171,7 +171,6 @@ def _check_css(value: str) -> str:
 
 
 def _check_xpath(value: str) -> str:
-
     try:
         etree.XPath(value)
     except etree.XPathSyntaxError as exc:

@@ -160,7 +160,6 @@ class ProgressDisplay:
             self._live.update(self.render(), refresh=True)
 
     def start(self) -> None:
-
         same_terminal = _same_terminal(self.console.file, sys.stderr)
         if same_terminal:
             self._reroute_logs()
