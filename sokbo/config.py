@@ -86,6 +86,9 @@ class CrawlConfig(Strict):
     obey_robots_txt: bool = True
     state_dir: Path = Path("data")
     resume: bool = True
+    # Worker processes a large crawl extracts in (after its first 20 pages); None: one
+    # per core but one; 0: extract in the crawl's own process.
+    extract_workers: int | None = Field(default=None, ge=0, le=64)
 
 
 class ScheduleConfig(Strict):

@@ -15,16 +15,19 @@ from pathlib import Path
 
 import pytest
 from scrapy.exceptions import DropItem
+from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from sokbo import stats as stat_keys
-from sokbo.config import SourceConfig
+from sokbo.config import ConfigError, SourceConfig, load_config
 from sokbo.crawl.pipelines.extract import ExtractPipeline
+from sokbo.crawl.settings import apply_crawl_config
 from sokbo.crawl.spiders.feed import FeedSpider
 from sokbo.demo.server import SITE_ROOT
 from sokbo.models import Article, Page
 from sokbo.store import Store
 from tests.support.cli import REPO
+from tests.support.configs import VALID, write_text_config
 
 FETCHED = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
@@ -160,3 +163,20 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+@pytest.mark.parametrize(
+    ("line", "workers"), [("", None), ("extract_workers = 0", 0), ("extract_workers = 3", 3)]
+)
+def test_the_config_sets_the_workers(tmp_path: Path, line: str, workers: int | None) -> None:
+    text = VALID.replace("[store]", f"[crawl]\n{line}\n\n[store]", 1)
+    config = load_config(write_text_config(tmp_path, text))
+    settings = Settings()
+    apply_crawl_config(settings, config.crawl)
+    assert settings.get("SOKBO_EXTRACT_WORKERS") == workers
+
+
+def test_a_negative_worker_count_is_refused_in_a_line(tmp_path: Path) -> None:
+    text = VALID.replace("[store]", "[crawl]\nextract_workers = -1\n\n[store]", 1)
+    with pytest.raises(ConfigError, match=r"crawl: extract_workers: .*greater than or equal to 0"):
+        load_config(write_text_config(tmp_path, text))

@@ -83,7 +83,7 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 def apply_crawl_config(settings: BaseSettings, crawl: CrawlConfig) -> None:
     """Copy the config's [crawl] table into Scrapy settings below command-line priority."""
-    values = {
+    values: dict[str, object] = {
         "USER_AGENT": crawl.user_agent,
         "DOWNLOAD_DELAY": crawl.delay,
         "AUTOTHROTTLE_START_DELAY": crawl.delay,
@@ -91,4 +91,6 @@ def apply_crawl_config(settings: BaseSettings, crawl: CrawlConfig) -> None:
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_per_domain,
         "ROBOTSTXT_OBEY": crawl.obey_robots_txt,
     }
+    if crawl.extract_workers is not None:
+        values["SOKBO_EXTRACT_WORKERS"] = crawl.extract_workers
     settings.setdict(values, priority="spider")
