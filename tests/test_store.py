@@ -96,6 +96,31 @@ def test_the_same_article_again_is_unchanged_and_only_checked_moves(store: Store
     assert after == before
 
 
+def test_an_article_and_its_fetch_are_stored_together(store: Store) -> None:
+    """The fetch an article came from is recorded with it, new or seen again, and not
+    at all when its insert fails: one transaction each time."""
+    fetched = URL + "?from=feed"
+    article = make_article(fetched_url=fetched, fingerprint="fp-1")
+    store.upsert(article, T0)
+    assert store.fetch_records([fetched])[fetched].fetched == T0
+    store.upsert(make_article(fetched_url=fetched, fingerprint="fp-2"), T0 + timedelta(hours=1))
+    record = store.fetch_records([fetched])[fetched]
+    assert (record.fetched, record.fingerprint) == (T0 + timedelta(hours=1), "fp-2")
+    store.upsert(make_article(fetched_url=""), T0 + timedelta(hours=2))  # no fetch to note
+    assert store.fetch_records([fetched])[fetched].fetched == T0 + timedelta(hours=1)
+
+
+def test_a_failed_insert_records_no_fetch(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = "https://news.example/other?from=feed"
+    taken = make_article(url="https://news.example/a")
+    store.upsert(taken, T0)
+    # The same title at another URL whose both slugs are taken: no slug is free.
+    monkeypatch.setattr("sokbo.store.article_rows.disambiguate", lambda slug, url: slug)
+    with pytest.raises(RuntimeError, match="no free slug"):
+        store.upsert(make_article(url="https://news.example/b", fetched_url=other), T0)
+    assert store.fetch_records([other]) == {}
+
+
 def test_a_changed_body_is_updated_in_place(store: Store) -> None:
     first = store.upsert(make_article(), T0)
     edited = make_article(

@@ -6,11 +6,12 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from sokbo.models import Article, StoredArticle
 from sokbo.slug import disambiguate, slugify
+from sokbo.store.fetch_rows import note_fetch
 from sokbo.store.schema import articles, require_aware
 
 
@@ -23,7 +24,8 @@ class ArticleRows:
         """Insert a new article, update a changed one, or only mark it checked.
 
         The slug and the publication date are fixed at first sight so that the post's
-        file name never moves.
+        file name never moves. An article that says which URL was fetched for it
+        (`fetched_url`) has that fetch recorded in the same transaction.
         """
         require_aware(now, article.published, article.modified)
         digest = article.content_hash()
@@ -39,6 +41,7 @@ class ArticleRows:
                     if status == "updated":
                         update = values | {"changed": now, "published": row.published}
                     conn.execute(articles.update().where(articles.c.id == row.id).values(**update))
+                    _note_fetch(conn, article, now)
                     changed = now if status == "updated" else row.changed
                     return StoredArticle(row.id, article, row.slug, row.published, status, changed)
             stored = self._insert(article, values, now)
@@ -58,6 +61,7 @@ class ArticleRows:
                     result = conn.execute(articles.insert().values(slug=candidate, **values))
                     key = result.inserted_primary_key
                     assert key is not None
+                    _note_fetch(conn, article, now)
                 return StoredArticle(int(key[0]), article, candidate, article.published, "new", now)
             except IntegrityError:
                 if self.get_by_url(article.url) is not None:  # a concurrent crawl won
@@ -82,6 +86,11 @@ class ArticleRows:
             rows = conn.execute(query.order_by(articles.c.id)).all()
         for row in rows:
             yield stored_article(row._mapping, "unchanged")
+
+
+def _note_fetch(conn: Connection, article: Article, now: datetime) -> None:
+    if article.fetched_url:
+        note_fetch(conn, article.fetched_url, now, fingerprint=article.fingerprint)
 
 
 def article_values(article: Article) -> dict[str, Any]:

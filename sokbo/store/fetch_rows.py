@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from sokbo.incremental import FetchRecord
 from sokbo.store.schema import fetches, require_aware, update_or_insert
@@ -54,14 +54,26 @@ class FetchRows:
         document: DocumentState | None = None,
     ) -> None:
         """Note that `url` was fetched now, with what discovery said and its validators."""
-        require_aware(now)
-        document = document or DocumentState()
-        values = {
-            "fetched": now,
-            "fingerprint": fingerprint,
-            "etag": document.etag,
-            "last_modified": document.last_modified,
-            "target": document.target,
-        }
         with self.engine.begin() as conn:
-            update_or_insert(conn, fetches, {"url": url}, values)
+            note_fetch(conn, url, now, fingerprint=fingerprint, document=document)
+
+
+def note_fetch(
+    conn: Connection,
+    url: str,
+    now: datetime,
+    *,
+    fingerprint: str | None = None,
+    document: DocumentState | None = None,
+) -> None:
+    """Record_fetch's row, in the caller's transaction."""
+    require_aware(now)
+    document = document or DocumentState()
+    values = {
+        "fetched": now,
+        "fingerprint": fingerprint,
+        "etag": document.etag,
+        "last_modified": document.last_modified,
+        "target": document.target,
+    }
+    update_or_insert(conn, fetches, {"url": url}, values)

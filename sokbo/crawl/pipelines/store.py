@@ -20,15 +20,9 @@ class StorePipeline(SokboPipeline):
             raise DropItem(f"not stored: {item.url}", log_level="DEBUG")
         try:
             # Off the reactor's thread: the SQL waits on the database (and its locks).
-            stored = await asyncio.to_thread(self._save, item, datetime.now(UTC))
+            # The article and its fetch in one transaction (Store.upsert).
+            stored = await asyncio.to_thread(self.spider.store.upsert, item, datetime.now(UTC))
         except SQLAlchemyError as exc:
             self.store_failed(exc, item.url)
         self.stats.inc_value(stat_keys.stored(stored.status))
-        return stored
-
-    def _save(self, item: Article, now: datetime) -> StoredArticle:
-        store = self.spider.store
-        stored = store.upsert(item, now)
-        if item.fetched_url:
-            store.record_fetch(item.fetched_url, now, fingerprint=item.fingerprint)
         return stored
