@@ -26,12 +26,12 @@ from sokbo.config_errors import describe_errors
 from sokbo.config_values import (
     ADAPTIVE,
     Css,
-    DatabaseUrl,
     Duration,
     HttpUrl,
     Id,
     Regex,
     Schedule,
+    StoreUrl,
     TimeZone,
     XPath,
     check_database_url,
@@ -71,7 +71,7 @@ class Strict(BaseModel):
 
 
 class StoreConfig(Strict):
-    url: DatabaseUrl = "sqlite:///data/sokbo.db"
+    url: StoreUrl = "sqlite:///data/sokbo.db"
     # SQLite: how long a write waits for another process's; longer, and it fails.
     busy_timeout: Duration = timedelta(seconds=30)
 

@@ -187,3 +187,21 @@ HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
 TimeZone = Annotated[str, AfterValidator(_check_timezone)]
 Schedule = Annotated[str, AfterValidator(_check_schedule)]
 DatabaseUrl = Annotated[str, AfterValidator(check_database_url)]
+
+# The databases sokbo's store runs on (its upserts are written for these two dialects);
+# the scheduler's job store may be any database SQLAlchemy knows.
+STORE_BACKENDS = ("sqlite", "postgresql")
+
+
+def check_store_url(value: str) -> str:
+    """A database URL (check_database_url) of a backend the store runs on."""
+    backend = make_url(check_database_url(value)).get_backend_name()
+    if backend not in STORE_BACKENDS:
+        raise ValueError(
+            f"sokbo's store runs on SQLite or PostgreSQL, not {backend} (the scheduler's "
+            "job store, [schedule] jobstore, may be any database SQLAlchemy knows)"
+        )
+    return value
+
+
+StoreUrl = Annotated[str, AfterValidator(check_store_url)]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sokbo.config import load_config
+from sokbo.config import ConfigError, load_config
 from sokbo.ops.preflight import driver_problem, problems
 from tests.support.cli import run_sokbo
 from tests.support.configs import VALID, write_text_config
@@ -159,9 +159,10 @@ def test_a_read_only_file_system_is_named(tmp_path: Path) -> None:
     ]
 
 
-MYSQL = VALID.replace("sqlite:///data/sokbo.db", "mysql://sokbo@db.example/sokbo")
-NO_MYSQL = (
-    "sokbo.toml: store: url: no database driver for 'mysql' is installed (pip install mysqlclient)"
+PSYCOPG2 = VALID.replace("sqlite:///data/sokbo.db", "postgresql+psycopg2://sokbo@db.example/sokbo")
+NO_PSYCOPG2 = (
+    "sokbo.toml: store: url: no database driver for 'postgresql' is installed "
+    "(pip install psycopg2-binary)"
 )
 
 
@@ -170,14 +171,28 @@ NO_MYSQL = (
 def test_a_store_driver_not_installed_exits_2_for_every_command(
     tmp_path: Path, command: str
 ) -> None:
-    if driver_problem("mysql://") is None:
-        pytest.skip("mysqlclient is installed here")
-    write_text_config(tmp_path, MYSQL)
+    if driver_problem("postgresql+psycopg2://") is None:
+        pytest.skip("psycopg2 is installed here")
+    write_text_config(tmp_path, PSYCOPG2)
     result = run_sokbo(command, cwd=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert result.stderr == NO_MYSQL + "\n"
+    assert result.stderr == NO_PSYCOPG2 + "\n"
     assert result.stdout == ""
     assert tree(tmp_path) == ["sokbo.toml"]
+
+
+def test_a_store_on_a_database_the_store_does_not_run_on_is_refused(tmp_path: Path) -> None:
+    """MySQL is a database SQLAlchemy knows, but the store's upserts are written for SQLite
+    and PostgreSQL: refused when the config is read, not at the first write."""
+    path = write_text_config(
+        tmp_path, VALID.replace("sqlite:///data/sokbo.db", "mysql://sokbo@db.example/sokbo")
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value).splitlines() == [
+        f"{path}: store: url: sokbo's store runs on SQLite or PostgreSQL, not mysql (the "
+        "scheduler's job store, [schedule] jobstore, may be any database SQLAlchemy knows)"
+    ]
 
 
 def test_a_missing_driver_names_what_to_install() -> None:
@@ -203,7 +218,10 @@ def test_a_job_store_driver_not_installed_is_named_by_check(tmp_path: Path) -> N
     if driver_problem("mysql://") is None:
         pytest.skip("mysqlclient is installed here")
     result = check(tmp_path, text)
-    assert result.stderr == NO_MYSQL.replace("store: url", "schedule: jobstore") + "\n"
+    assert result.stderr == (
+        "sokbo.toml: schedule: jobstore: no database driver for 'mysql' is installed "
+        "(pip install mysqlclient)\n"
+    )
 
 
 UNPUBLISHED = VALID.replace(

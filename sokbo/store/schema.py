@@ -190,6 +190,7 @@ def update_or_insert(
     conn.execute(statement.on_conflict_do_update(index_elements=list(key), set_=dict(values)))
 
 
+# One for each of config_values.STORE_BACKENDS, the databases the config accepts.
 _INSERTS: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
