@@ -398,12 +398,14 @@ def test_a_bad_config_at_start_exits_2(tmp_path: Path, script: bool) -> None:
 @pytest.mark.parametrize("script", [False, True], ids=["sokbo schedule", "scheduler.py"])
 def test_a_store_without_its_driver_exits_2(tmp_path: Path, script: bool) -> None:
     config = write_config(
-        tmp_path, {"a": feed(NOWHERE, "/a.xml", "every 1h")}, store="mysql://u@127.0.0.1/db"
+        tmp_path,
+        {"a": feed(NOWHERE, "/a.xml", "every 1h")},
+        store="postgresql+psycopg2://u@127.0.0.1/db",
     )
     with Scheduled(config, script=script) as scheduler:
         assert scheduler.process.wait(timeout=30) == 2
     output = (tmp_path / "scheduler.out").read_text("utf-8")
-    assert "store: url: no database driver for 'mysql' is installed" in output, output
+    assert "store: url: no database driver for 'postgresql' is installed" in output, output
 
 
 @pytest.mark.postgres

@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 
 def stop_for_store(crawler: Crawler, exc: SQLAlchemyError, doing: str) -> None:
     """Count the failure; the first of a run is one ERROR line (`store: cannot save
-    articles, stopping: database is locked ...`) and closes the spider."""
+    articles, stopping: database is locked ...`, or `record posts` when the publish
+    stage met it first) and closes the spider."""
     assert crawler.stats is not None
     first = not crawler.stats.get_value(FAILED_STORE)
     crawler.stats.inc_value(FAILED_STORE)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sokbo import stats as stat_keys
 from sokbo.config import SiteConfig
 from sokbo.crawl.pipelines.common import SokboPipeline
+from sokbo.crawl.unavailable import stop_for_store
 from sokbo.files import describe_write_error, remove_stale_temporaries
 from sokbo.models import StoredArticle
 from sokbo.publish.posts import publish_post
@@ -51,6 +52,8 @@ class PublishPipeline(SokboPipeline):
                     len(pending),
                 )
             for stored in pending:
+                if self.stats.get_value(stat_keys.FAILED_STORE):
+                    return
                 if self._count(self._publish(site, stored)):
                     self.stats.inc_value(stat_keys.POSTS_PENDING)
 
@@ -59,6 +62,8 @@ class PublishPipeline(SokboPipeline):
         # counting and the log lines stay on it (Scrapy's stats are not thread-safe).
         sites = self.spider.config.sites_for(self.spider.source.id)
         for site in sites:
+            if self.stats.get_value(stat_keys.FAILED_STORE):  # stopping: no wait per post
+                break
             self._count(await asyncio.to_thread(self._publish, site, item))
         return item
 
@@ -69,13 +74,16 @@ class PublishPipeline(SokboPipeline):
         except OSError as exc:
             reason = describe_write_error(exc, site.posts_dir)
             return Published(None, False, f"site '{site.id}': cannot write posts: {reason}")
-        except SQLAlchemyError as exc:
-            reason = store_error(exc)
-            return Published(None, False, f"site '{site.id}': cannot record posts: {reason}")
+        except SQLAlchemyError as exc:  # the store, not the site: the crawl stops
+            return Published(None, False, None, exc)
         return Published(path, written, None)
 
     def _count(self, result: Published) -> bool:
-        """Count and say what publishing did; True when the post is published."""
+        """Count and say what publishing did; True when the post is published. A post
+        the store could not record waits for the next run (Store.pending_posts)."""
+        if result.store_failure is not None:
+            stop_for_store(self.crawler, result.store_failure, "record posts")
+            return False
         if result.failure is not None:
             self.failed(stat_keys.FAILED_POSTS, result.failure)
             return False
@@ -91,3 +99,4 @@ class Published(NamedTuple):
     path: Path | None
     written: bool
     failure: str | None  # the line saying why it was not published
+    store_failure: SQLAlchemyError | None = None  # the store refused: the crawl stops
