@@ -16,9 +16,9 @@ same run, alternating:
 Each crawl is its own process, timed from its start to its exit (start-up included); the
 best of `--repeat` runs counts. Peak memory is the most the crawl's process tree (its
 extraction workers included) held resident at once, sampled every 0.1 s. `--scale N`
-crawls a site of N pages with sokbo once more, to show whether memory stays flat as the
-site grows. The posts sokbo wrote are counted: a run that wrote fewer than every page is
-reported as a failure, not a speed.
+crawls a site of N pages with both once more, to show how sokbo's memory grows with the
+site against bare Scrapy's. The posts sokbo wrote are counted: a run that wrote fewer
+than every page is reported as a failure, not a speed.
 """
 
 from __future__ import annotations
@@ -293,14 +293,20 @@ def main() -> None:
         if args.scale:
             big = Server(work / "big", args.scale)
             try:
+                grown_bare = run_bare(work / "bare-big", big.base, args.concurrency)
+                _check(grown_bare, args.scale, "bare Scrapy")
                 grown = run_sokbo(work / "sokbo-big", big.base, args.concurrency)
                 _check(grown, args.scale, "sokbo")
             finally:
                 big.close()
-            print(
-                f"  sokbo at {args.scale} pages: {grown.rate:.1f} pages/s, "
-                f"peak {grown.peak_mb:.0f} MB (at {args.pages}: {best.peak_mb:.0f} MB)"
-            )
+            for name, at_scale, at_pages in (
+                ("bare Scrapy", grown_bare, best_bare),
+                ("sokbo", grown, best),
+            ):
+                print(
+                    f"  {name} at {args.scale} pages: {at_scale.rate:.1f} pages/s, peak "
+                    f"{at_scale.peak_mb:.0f} MB (at {args.pages}: {at_pages.peak_mb:.0f} MB)"
+                )
     finally:
         if not os.environ.get("KEEP"):
             shutil.rmtree(work, ignore_errors=True)
