@@ -73,6 +73,10 @@ def article_page(template: tuple[str, str], number: int, base: str) -> str:
     page = page.replace("__BASE__", base)
     page = re.sub(r"<title>.*?</title>", f"<title>{title} :: 속보 데모 블로그</title>", page)
     page = re.sub(r'(property="og:title" content=")[^"]*', rf"\g<1>{title}", page)
+    # The headline the tistory preset reads: the templates' own would give 2,000 pages
+    # five titles, and every later article a slug taken by an earlier one.
+    page, headlines = re.subn(r'(<h1 class="tit_post">)[^<]*', rf"\g<1>{title}", page)
+    assert headlines == 1, name
     lead = f'<p data-ke-size="size16">{number}번째 소식입니다. 관계자는 추가 발표를 예고했다.</p>'
     page = page.replace('contents_style">', f'contents_style">{lead}', 1)
     missing = PAGE_SIZE - len(page.encode())
