@@ -3,6 +3,7 @@ one write every table group needs (update a row, else insert it)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -185,9 +186,19 @@ def update_or_insert(
     """Set ``values`` on the row of ``key`` (the table's primary key), inserting the row
     when there is none: one statement (INSERT ... ON CONFLICT DO UPDATE, on SQLite as on
     PostgreSQL), so a concurrent writer of the same row cannot make it fail."""
-    insert = _INSERTS[conn.dialect.name]
-    statement = insert(table).values(**key, **values)
-    conn.execute(statement.on_conflict_do_update(index_elements=list(key), set_=dict(values)))
+    statement = _upsert(conn.dialect.name, table, tuple(key), tuple(values))
+    conn.execute(statement, {**key, **values})
+
+
+@functools.cache
+def _upsert(dialect: str, table: Table, key: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    """update_or_insert's statement, its values bound at execution: made once per shape,
+    so SQLAlchemy compiles it once (a statement with the values in it is built and
+    looked up in the compiled cache on every call)."""
+    insert = _INSERTS[dialect](table)
+    return insert.on_conflict_do_update(
+        index_elements=list(key), set_={name: insert.excluded[name] for name in columns}
+    )
 
 
 # One for each of config_values.STORE_BACKENDS, the databases the config accepts.
