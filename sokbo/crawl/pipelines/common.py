@@ -43,6 +43,12 @@ class SokboPipeline:
         assert self.crawler.stats is not None
         return self.crawler.stats
 
+    @property
+    def store_down(self) -> bool:
+        """The store refused a write this crawl, which is stopping (sokbo.crawl.unavailable):
+        no stage waits on it again."""
+        return bool(self.stats.get_value(stat_keys.FAILED_STORE))
+
     def drop(self, reason: str, item: Page | Article) -> NoReturn:
         """Count the reason (for the run summary), drop the item (Scrapy logs it) and
         remember the fetch, so an unchanged non-article is not fetched on every run."""
@@ -52,7 +58,7 @@ class SokboPipeline:
             url, fetched, fingerprint = item.final_url, item.url, item.hint.fingerprint()
         else:
             url, fetched, fingerprint = item.url, item.fetched_url, item.fingerprint
-        if fetched and not self.stats.get_value(stat_keys.FAILED_STORE):
+        if fetched and not self.store_down:
             try:
                 self.spider.store.record_fetch(fetched, datetime.now(UTC), fingerprint=fingerprint)
             except SQLAlchemyError as exc:

@@ -16,6 +16,7 @@ extracted in the crawl's process, and one line says so.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import multiprocessing
 import os
@@ -30,7 +31,7 @@ from scrapy.crawler import Crawler
 from sokbo.crawl.pipelines.common import SokboPipeline
 from sokbo.extract.article import ExtractError
 from sokbo.extract.page import clean_article
-from sokbo.extract.presets import PRESETS
+from sokbo.extract.presets import PRESETS, Preset
 from sokbo.models import Article, Page
 
 logger = logging.getLogger(__name__)
@@ -52,10 +53,14 @@ class ExtractPipeline(SokboPipeline):
         self._pool: ProcessPoolExecutor | None = None
         self._seen = 0
 
-    async def process_item(self, item: Page) -> Article:
+    @functools.cached_property
+    def _preset(self) -> Preset:
+        """The source's preset with its own selectors first: the same for every page."""
         source = self.spider.source
-        preset = PRESETS[source.preset].with_overrides(source.selectors)
-        args = (item, preset, self.spider.timezone, source.language)
+        return PRESETS[source.preset].with_overrides(source.selectors)
+
+    async def process_item(self, item: Page) -> Article:
+        args = (item, self._preset, self.spider.timezone, self.spider.source.language)
         self._seen += 1
         try:
             if self._workers and self._seen > self._inline:
@@ -82,9 +87,7 @@ class ExtractPipeline(SokboPipeline):
                 initializer=_serve,
                 initargs=(os.getpid(),),
             )
-            self.spider.logger.info(
-                "extracting in %d worker process%s", self._workers, "es"[: 2 * (self._workers > 1)]
-            )
+            self.spider.logger.info("extracting in %d worker process(es)", self._workers)
         return self._pool
 
     def _lost_workers(self) -> None:

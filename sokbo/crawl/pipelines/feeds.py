@@ -23,7 +23,7 @@ from sokbo.store import store_error
 
 class FeedsPipeline(SokboPipeline):
     async def close_spider(self) -> None:
-        if self.stats.get_value(stat_keys.FAILED_STORE):
+        if self.store_down:
             return  # the store stopped answering (said once): the queue waits in it
         wait = self.crawler.settings.getfloat("SOKBO_FEED_LOCK_WAIT")
         for site in self.spider.config.sites_for(self.spider.source.id):

@@ -52,7 +52,7 @@ class PublishPipeline(SokboPipeline):
                     len(pending),
                 )
             for stored in pending:
-                if self.stats.get_value(stat_keys.FAILED_STORE):
+                if self.store_down:
                     return
                 if self._count(self._publish(site, stored)):
                     self.stats.inc_value(stat_keys.POSTS_PENDING)
@@ -62,7 +62,7 @@ class PublishPipeline(SokboPipeline):
         # counting and the log lines stay on it (Scrapy's stats are not thread-safe).
         sites = self.spider.config.sites_for(self.spider.source.id)
         for site in sites:
-            if self.stats.get_value(stat_keys.FAILED_STORE):  # stopping: no wait per post
+            if self.store_down:  # stopping: no wait per post
                 break
             self._count(await asyncio.to_thread(self._publish, site, item))
         return item

@@ -15,7 +15,7 @@ from sokbo.models import Article, StoredArticle
 
 class StorePipeline(SokboPipeline):
     async def process_item(self, item: Article) -> StoredArticle:
-        if self.stats.get_value(stat_keys.FAILED_STORE):  # the crawl is stopping: no wait per item
+        if self.store_down:  # the crawl is stopping: no wait per item
             self.stats.inc_value(stat_keys.FAILED_STORE)
             raise DropItem(f"not stored: {item.url}", log_level="DEBUG")
         try:
