@@ -123,6 +123,25 @@ def test_a_killed_worker_costs_nothing(caplog: pytest.LogCaptureFixture) -> None
     assert lines == ["an extraction worker process died; the crawl's own process extracts the rest"]
 
 
+def test_a_worker_loads_no_crawl_machinery() -> None:
+    """A worker runs extraction only: Scrapy, Twisted and the pipelines stay out of it
+    (each would cost every worker memory for nothing)."""
+    stage = pipeline(workers=1, inline=0)
+
+    async def run() -> list[str]:
+        await stage.process_item(demo_page(1))  # the worker has extracted a page
+        assert stage._pool is not None
+        loaded = "sorted(__import__('sys').modules)"  # eval pickles; a test function would not
+        names: list[str] = await asyncio.wrap_future(stage._pool.submit(eval, loaded))
+        stage.close_spider()
+        return names
+
+    names = asyncio.run(run())
+    assert "sokbo.extract.page" in names
+    assert not [n for n in names if n.split(".")[0] in {"scrapy", "twisted"}]
+    assert "sokbo.crawl.pipelines.extract" not in names
+
+
 def test_a_worker_ends_with_its_crawl(tmp_path: Path) -> None:
     """A crawl process killed with SIGKILL (nothing of it runs after) leaves no worker
     behind: each worker exits once its parent is gone."""

@@ -20,14 +20,12 @@ import functools
 import logging
 import multiprocessing
 import os
-import signal
-import threading
-import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from scrapy.crawler import Crawler
 
+from sokbo.crawl import extract_workers
 from sokbo.crawl.pipelines.common import SokboPipeline
 from sokbo.extract.article import ExtractError
 from sokbo.extract.page import clean_article
@@ -84,7 +82,7 @@ class ExtractPipeline(SokboPipeline):
             self._pool = ProcessPoolExecutor(
                 self._workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_serve,
+                initializer=extract_workers.serve,
                 initargs=(os.getpid(),),
             )
             self.spider.logger.info("extracting in %d worker process(es)", self._workers)
@@ -99,16 +97,3 @@ class ExtractPipeline(SokboPipeline):
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
-
-
-def _serve(crawl: int) -> None:
-    """A worker's set-up: ignore SIGINT, and exit as soon as the crawl that started it is
-    gone (its parent changes), whatever killed it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_without, args=(crawl,), daemon=True).start()
-
-
-def _exit_without(crawl: int) -> None:
-    while os.getppid() == crawl:
-        time.sleep(0.5)
-    os._exit(0)
