@@ -1,6 +1,7 @@
 """Crawl throughput: sokbo's whole pipeline against bare Scrapy on the same served site.
 
     python bench/crawl.py [--pages 2000] [--concurrency 8] [--repeat 2] [--scale 20000]
+                          [--resume]
 
 A generated site of Tistory-like article pages (about 56 KB each, the demo blog's pages
 with a per-page headline, date and paragraph and a long sidebar) is served on 127.0.0.1 by
@@ -17,8 +18,10 @@ Each crawl is its own process, timed from its start to its exit (start-up includ
 best of `--repeat` runs counts. Peak memory is the most the crawl's process tree (its
 extraction workers included) held resident at once, sampled every 0.1 s. `--scale N`
 crawls a site of N pages with both once more, to show how sokbo's memory grows with the
-site against bare Scrapy's. The posts sokbo wrote are counted: a run that wrote fewer
-than every page is reported as a failure, not a speed.
+site against bare Scrapy's. By default both keep their queue of requests in memory
+(sokbo's `resume = false`), so both grow with the site; `--resume` puts it on disk for
+both (sokbo's default, `resume = true`; Scrapy's `JOBDIR`). The posts sokbo wrote are
+counted: a run that wrote fewer than every page is reported as a failure, not a speed.
 """
 
 from __future__ import annotations
@@ -104,7 +107,7 @@ def write_site(root: Path, count: int, base: str) -> None:
     (root / "robots.txt").write_text(f"User-agent: *\nAllow: /\nSitemap: {base}/sitemap.xml\n")
 
 
-def sokbo_config(folder: Path, base: str, concurrency: int) -> Path:
+def sokbo_config(folder: Path, base: str, concurrency: int, resume: bool = False) -> Path:
     config = folder / "sokbo.toml"
     config.write_text(
         f"""[store]
@@ -115,7 +118,7 @@ delay = 0.0
 autothrottle = false
 concurrent_per_domain = {concurrency}
 state_dir = "{folder}/state"
-resume = false
+resume = {str(resume).lower()}
 
 [[source]]
 id = "bench"
@@ -159,6 +162,7 @@ process = CrawlerProcess({
     "COOKIES_ENABLED": False,
     "TELNETCONSOLE_ENABLED": False,
     "LOG_LEVEL": "WARNING",
+    "JOBDIR": sys.argv[3] if len(sys.argv) > 3 else None,
 })
 crawler = process.create_crawler(Bare)
 process.crawl(crawler)
@@ -213,20 +217,19 @@ def _timed(command: list[str], cwd: Path) -> tuple[float, float, str]:
     return seconds, peak / 2**20, text
 
 
-def run_bare(folder: Path, base: str, concurrency: int) -> Result:
+def run_bare(folder: Path, base: str, concurrency: int, resume: bool) -> Result:
     folder.mkdir(parents=True)
     script = folder / "bare.py"
     script.write_text(BARE_SPIDER)
-    seconds, peak, text = _timed(
-        [sys.executable, str(script), f"{base}/sitemap.xml", str(concurrency)], folder
-    )
+    command = [sys.executable, str(script), f"{base}/sitemap.xml", str(concurrency)]
+    seconds, peak, text = _timed(command + ([str(folder / "job")] if resume else []), folder)
     match = re.search(r"^pages (\d+)$", text, re.M)
     return Result(seconds, peak, int(match.group(1)) if match else 0)
 
 
-def run_sokbo(folder: Path, base: str, concurrency: int) -> Result:
+def run_sokbo(folder: Path, base: str, concurrency: int, resume: bool) -> Result:
     folder.mkdir(parents=True)
-    config = sokbo_config(folder, base, concurrency)
+    config = sokbo_config(folder, base, concurrency, resume)
     sokbo = Path(sys.executable).with_name("sokbo")
     seconds, peak, _ = _timed([str(sokbo), "--config", str(config), "crawl", "bench"], folder)
     posts = sum(1 for _ in (folder / "site" / "_posts").glob("*.md"))
@@ -272,6 +275,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="requests per domain")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each; the best counts")
     parser.add_argument("--scale", type=int, help="also crawl a site of this many pages")
+    parser.add_argument(
+        "--resume", action="store_true", help="both keep their request queue on disk"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sokbo-bench-crawl-"))
     try:
@@ -279,17 +285,22 @@ def main() -> None:
         try:
             bare: list[Result] = []
             whole: list[Result] = []
+            crawl = (server.base, args.concurrency, args.resume)
             for attempt in range(args.repeat):
-                bare.append(run_bare(work / f"bare{attempt}", server.base, args.concurrency))
+                bare.append(run_bare(work / f"bare{attempt}", *crawl))
                 _check(bare[-1], args.pages, "bare Scrapy")
-                whole.append(run_sokbo(work / f"sokbo{attempt}", server.base, args.concurrency))
+                whole.append(run_sokbo(work / f"sokbo{attempt}", *crawl))
                 _check(whole[-1], args.pages, "sokbo")
         finally:
             server.close()
         best_bare = min(bare, key=lambda r: r.seconds)
         best = min(whole, key=lambda r: r.seconds)
         page_kb = (work / "site" / "entry" / "1.html").stat().st_size / 1024
-        print(f"{args.pages} pages of {page_kb:.0f} KB, {args.concurrency} requests per domain")
+        queue = "on disk" if args.resume else "in memory"
+        print(
+            f"{args.pages} pages of {page_kb:.0f} KB, {args.concurrency} requests per domain, "
+            f"request queue {queue}"
+        )
         print(f"  {'crawler':<12} {'seconds':>8} {'pages/s':>8} {'peak MB':>8}")
         for name, r in (("bare Scrapy", best_bare), ("sokbo", best)):
             print(f"  {name:<12} {r.seconds:8.1f} {r.rate:8.1f} {r.peak_mb:8.0f}")
@@ -297,9 +308,9 @@ def main() -> None:
         if args.scale:
             big = Server(work / "big", args.scale)
             try:
-                grown_bare = run_bare(work / "bare-big", big.base, args.concurrency)
+                grown_bare = run_bare(work / "bare-big", big.base, args.concurrency, args.resume)
                 _check(grown_bare, args.scale, "bare Scrapy")
-                grown = run_sokbo(work / "sokbo-big", big.base, args.concurrency)
+                grown = run_sokbo(work / "sokbo-big", big.base, args.concurrency, args.resume)
                 _check(grown, args.scale, "sokbo")
             finally:
                 big.close()
