@@ -284,7 +284,7 @@ def load_config(path: str | Path) -> Config:
     """Read and validate a config file; relative paths resolve against its folder."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):
         raise ConfigError(f"{path}: not found (copy examples/demo/sokbo.toml to start)") from None
     except IsADirectoryError:
@@ -295,13 +295,22 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
+    return parse_config(text, path.resolve().parent, path)
+
+
+def parse_config(text: str, base: Path, name: str | Path) -> Config:
+    """Validate a config's TOML text; relative paths resolve against `base`. `name` says
+    where the text came from, in the errors (a file, or a config a crawl node read from
+    the store)."""
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise ConfigError(f"{name}: not valid TOML: {exc}") from None
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(describe_errors(path, raw, exc, Config)) from None
-    return _resolve_paths(config, path.resolve().parent)
+        raise ConfigError(describe_errors(name, raw, exc, Config)) from None
+    return _resolve_paths(config, base)
 
 
 def _resolve_paths(config: Config, base: Path) -> Config:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 
 def describe_errors(
-    path: Path, raw: dict[str, Any], exc: ValidationError, root: type[BaseModel]
+    path: str | Path, raw: dict[str, Any], exc: ValidationError, root: type[BaseModel]
 ) -> str:
     """One line per problem: `file: source 'yna': schedule: not a cron expression`."""
     errors = exc.errors()

@@ -1,7 +1,8 @@
 """The store, the source of truth: articles, rendered posts and crawl runs (SQLAlchemy).
 
 One class, ``Store``, over one database; its methods come from a module per concern
-(articles, posts and feeds, fetches, runs) and the tables from ``schema``.
+(articles, posts and feeds, fetches, runs, the configs handed to crawl nodes) and the
+tables from ``schema``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from sokbo.config import StoreConfig
 from sokbo.store.article_rows import article_values
+from sokbo.store.config_rows import ConfigRows, SavedConfig
 from sokbo.store.feed_entry_rows import EntrySource, FeedEntryRows, KeptEntry
 from sokbo.store.fetch_rows import DocumentState, FetchRows
 from sokbo.store.post_rows import SITE_FEED, PostRows
@@ -24,6 +26,7 @@ from sokbo.store.schema import (
     UTCDateTime,
     add_missing_columns,
     articles,
+    configs,
     feed_entries,
     feed_queue,
     fetches,
@@ -41,12 +44,14 @@ __all__ = [
     "EntrySource",
     "KeptEntry",
     "OpenRun",
+    "SavedConfig",
     "SettledRun",
     "Store",
     "StoreMissing",
     "UTCDateTime",
     "article_values",
     "articles",
+    "configs",
     "feed_entries",
     "feed_queue",
     "fetches",
@@ -90,7 +95,7 @@ class StoreMissing(Exception):
     """`Store(url, create=False)` of a store that was never made: nothing has run yet."""
 
 
-class Store(PostRows, FeedEntryRows, FetchRows, RunRows):
+class Store(PostRows, FeedEntryRows, FetchRows, RunRows, ConfigRows):
     """The store: open (creating or updating the schema), use, close.
 
     `create=False` opens an existing store only, creating nothing (no folder, file or

@@ -168,6 +168,18 @@ runs = Table(
 )
 
 
+# The configs a central node hands to crawl nodes (store.config_rows): a job names one by id.
+configs = Table(
+    "configs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("digest", String(64), nullable=False, unique=True),  # SHA-256 of base and text
+    Column("text", Text, nullable=False),  # the TOML, as read
+    Column("base", Text, nullable=False),  # the folder its relative paths resolve against
+    Column("saved", UTCDateTime, nullable=False),
+)
+
+
 def add_missing_columns(conn: Connection) -> None:
     """Bring a store made by an older sokbo up to date: add the (nullable) columns it
     lacks. create_all makes missing tables but never alters existing ones."""
