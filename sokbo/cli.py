@@ -95,12 +95,18 @@ def _parser() -> argparse.ArgumentParser:
         description="Rebuild every site's feeds from the store; files that would not change "
         "are left alone.",
     )
-    commands.add_parser(
+    publish = commands.add_parser(
         "publish",
         parents=[common],
         help="re-render every site's posts and feeds from the store",
         description="Re-render every post of every site from the store (after a template or "
         "config change) without crawling; files that would not change are left alone.",
+    )
+    publish.add_argument(
+        "--pending",
+        action="store_true",
+        help="only what the sites do not show yet: posts of articles stored by crawl nodes "
+        "(or by crawls that could not write them), then the queued feeds",
     )
     status = commands.add_parser(
         "status",

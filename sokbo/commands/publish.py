@@ -1,5 +1,5 @@
 """`sokbo feeds` and `sokbo publish`: every site's feeds, or posts and feeds, written again
-from the store without crawling."""
+from the store without crawling; `sokbo publish --pending` only what waits to be."""
 
 from __future__ import annotations
 
@@ -8,20 +8,44 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from sokbo.commands.common import open_store
 from sokbo.config import Config
 from sokbo.exitcodes import EXIT_FAILED, EXIT_OK
 from sokbo.files import describe_write_error
 from sokbo.publish.feeds.write import write_site_feeds
 from sokbo.publish.posts import publish_post
+from sokbo.publish.queue import publish_pending
+from sokbo.store import store_error
 
 
 def run_feeds(config: Config, _path: Path, _args: argparse.Namespace) -> int:
     return rebuild_feeds(config)
 
 
-def run_publish(config: Config, _path: Path, _args: argparse.Namespace) -> int:
-    return republish(config)
+def run_publish(config: Config, _path: Path, args: argparse.Namespace) -> int:
+    return publish_queue(config) if args.pending else republish(config)
+
+
+def publish_queue(config: Config) -> int:
+    """Publish the posts the sites do not show yet and build the queued feeds."""
+    store = open_store(config)
+    if store is None:
+        return EXIT_FAILED
+    try:
+        drained = publish_pending(store, config, datetime.now(UTC))
+    except SQLAlchemyError as exc:
+        print(f"store: {store_error(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        store.close()
+    for path in [*drained.posts, *drained.feeds]:
+        print(f"wrote  {path}")
+    for line in drained.failures:
+        print(line, file=sys.stderr)
+    print(f"posts: {len(drained.posts)} written, {drained.unchanged} unchanged")
+    return EXIT_FAILED if drained.failures else EXIT_OK
 
 
 def rebuild_feeds(config: Config) -> int:

@@ -13,6 +13,13 @@ NEWSPIDER_MODULE = "sokbo.crawl.spiders"
 # Where the spiders read sokbo.toml; `-s SOKBO_CONFIG=...` or the environment overrides.
 SOKBO_CONFIG = "sokbo.toml"
 
+# A crawl node's job (`-a config_id=N`, sokbo.crawl.node) reads its config from the store
+# at SOKBO_STORE, keeps its crawl state in SOKBO_STATE_DIR and publishes nothing (the
+# spider turns SOKBO_PUBLISH off); `-s` or the environment sets the first two.
+SOKBO_STORE = None
+SOKBO_STATE_DIR = "sokbo-state"
+SOKBO_PUBLISH = True
+
 ITEM_PIPELINES = {
     "sokbo.crawl.pipelines.extract.ExtractPipeline": 100,
     "sokbo.crawl.pipelines.store.StorePipeline": 300,

@@ -13,6 +13,8 @@ DEMO_CONFIG = REPO / "examples/demo/sokbo.toml"
 DEMO_ADDRESS = "http://127.0.0.1:8941"
 SCRAPY = Path(sys.executable).with_name("scrapy")
 SETTINGS = {"SCRAPY_SETTINGS_MODULE": "sokbo.crawl.settings"}
+# What a crawl node reads from its environment (sokbo.crawl.node).
+NODE_VARIABLES = ("SOKBO_STORE", "SOKBO_STATE_DIR")
 
 
 def write_demo_config(folder: Path, base: str) -> Path:
@@ -41,7 +43,7 @@ def run_scrapy(
     clean = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"SCRAPY_SETTINGS_MODULE", "SCRAPY_PROJECT", "SOKBO_CONFIG"}
+        if key not in {"SCRAPY_SETTINGS_MODULE", "SCRAPY_PROJECT", "SOKBO_CONFIG", *NODE_VARIABLES}
     }
     return subprocess.run(
         [str(SCRAPY), *args],

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import NoReturn, Self
+from typing import ClassVar, NoReturn, Self
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -23,12 +23,18 @@ logger = logging.getLogger(__name__)
 class SokboPipeline:
     """Holds the crawler; the source, config and store come from the running spider."""
 
+    # A stage that writes the sites' files: not enabled on a crawl node, which leaves its
+    # posts and feeds in the store's queue for the central node (sokbo.crawl.node).
+    writes_sites: ClassVar[bool] = False
+
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self._reported: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
+        if cls.writes_sites and not crawler.settings.getbool("SOKBO_PUBLISH", True):
+            raise NotConfigured  # said by no log line: every job on a node is this way
         return cls(crawler)
 
     @property

@@ -22,6 +22,8 @@ from sokbo.store import store_error
 
 
 class FeedsPipeline(SokboPipeline):
+    writes_sites = True
+
     async def close_spider(self) -> None:
         if self.store_down:
             return  # the store stopped answering (said once): the queue waits in it

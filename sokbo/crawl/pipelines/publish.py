@@ -25,6 +25,8 @@ from sokbo.store import store_error
 
 
 class PublishPipeline(SokboPipeline):
+    writes_sites = True
+
     def open_spider(self) -> None:
         """Finish what an earlier run left: posts it stored but never wrote (killed, a full
         disk, a folder fixed since), and temporary files a killed write left behind."""

@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 from sokbo import stats as stat_keys
 from sokbo.config import Config, ConfigError, SourceConfig, load_config
 from sokbo.crawl.jobdir import claim_job, forget_job, mark_clean_stop
+from sokbo.crawl.node import node_config
 from sokbo.crawl.settings import apply_crawl_config
 from sokbo.crawl.spiders.failures import (
     REDIRECTS,
@@ -83,7 +84,8 @@ class SourceSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         try:
-            config, source = cls._configured_source(crawler, kwargs.get("source"))
+            config_id = kwargs.pop("config_id", None)
+            config, source = cls._configured_source(crawler, kwargs.get("source"), config_id)
             run_id = _run_id(kwargs.pop("run_id", None))
         except (UsageError, ConfigError) as exc:
             # Raised, these would reach the user as an asyncio traceback ending in exit 1.
@@ -93,6 +95,8 @@ class SourceSpider(scrapy.Spider):
         # The spider is created before Scrapy freezes the settings, so the config's
         # politeness values can still apply (below any -s given on the command line).
         apply_crawl_config(crawler.settings, config.crawl)
+        if config_id is not None:  # a crawl node: the central node writes posts and feeds
+            crawler.settings.set("SOKBO_PUBLISH", False, priority="spider")
         state = config.crawl.state_dir
         jobdir = state / "jobs" / source.id if config.crawl.resume else None
         if jobdir is not None:
@@ -126,18 +130,22 @@ class SourceSpider(scrapy.Spider):
 
     @classmethod
     def _configured_source(
-        cls, crawler: Crawler, source_id: str | None
+        cls, crawler: Crawler, source_id: str | None, config_id: str | None
     ) -> tuple[Config, SourceConfig]:
-        path = crawler.settings.get("SOKBO_CONFIG")
-        # `-s SOKBO_CONFIG=...` wins, then the environment variable, then ./sokbo.toml.
-        if (crawler.settings.getpriority("SOKBO_CONFIG") or 0) <= SETTINGS_PRIORITIES["project"]:
-            path = os.environ.get("SOKBO_CONFIG") or path
-        config = load_config(path)
+        """The config and the source to crawl: from the config file (SOKBO_CONFIG), or,
+        on a crawl node, from the store (`-a config_id=N`; sokbo.crawl.node)."""
+        if config_id is not None:
+            state = _setting_or_environment(crawler, "SOKBO_STATE_DIR")
+            config = node_config(config_id, _setting_or_environment(crawler, "SOKBO_STORE"), state)
+            where = f"config {config_id}"
+        else:
+            where = _setting_or_environment(crawler, "SOKBO_CONFIG")
+            config = load_config(where)
         if not source_id:
             names = ", ".join(s.id for s in config.source if s.kind == cls.kind) or "none"
             raise UsageError(
                 f"say which source to crawl: scrapy crawl {cls.name} -a source=<id> "
-                f"({cls.kind} sources in {path}: {names})"
+                f"({cls.kind} sources in {where}: {names})"
             )
         source = config.get_source(source_id)
         if source.kind != cls.kind:
@@ -482,6 +490,15 @@ class SourceSpider(scrapy.Spider):
         an error (counted, and any ERROR line makes the run fail: sokbo.outcome)."""
         self.logger.error("%s %s: %s", what, url, why)
         self.stats.inc_value(stat_keys.FEED_ERRORS)
+
+
+def _setting_or_environment(crawler: Crawler, name: str) -> str:
+    """A sokbo setting: `-s NAME=...` wins, then the environment variable, then the
+    project's default (sokbo.crawl.settings)."""
+    value = crawler.settings.get(name)
+    if (crawler.settings.getpriority(name) or 0) <= SETTINGS_PRIORITIES["project"]:
+        value = os.environ.get(name) or value
+    return str(value) if value is not None else ""
 
 
 def _run_id(value: object) -> int | None:

@@ -1,0 +1,174 @@
+"""A crawl node: a Scrapy job that reads its config from the store by id (`-a
+config_id=N`, sokbo.crawl.node), stores what it crawls and writes no file; the central
+node then publishes the posts and feeds (`sokbo publish --pending`), the same bytes a
+local `sokbo crawl` writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from sokbo.config import ConfigError, load_config
+from sokbo.crawl.node import node_config
+from sokbo.demo.server import SITE_ROOT, serve
+from sokbo.store import Store
+from tests.support.cli import SETTINGS, assert_crawl_ok, run_scrapy, run_sokbo, write_demo_config
+from tests.support.scrapyd_node import job_log, scrapyd_node, wait_finished
+
+NOW = datetime(2026, 12, 5, tzinfo=UTC)
+
+
+def save_config(path: Path) -> int:
+    """What the central node does before it hands a job to a node."""
+    store = Store.open(load_config(path).store)
+    try:
+        return store.save_config(path.read_text("utf-8"), str(path.parent), NOW)
+    finally:
+        store.close()
+
+
+def site_files(folder: Path) -> dict[str, bytes]:
+    sites = folder / "sites"
+    return {str(p.relative_to(sites)): p.read_bytes() for p in sorted(sites.rglob("*.*"))}
+
+
+@pytest.fixture(scope="module")
+def base() -> Iterator[str]:
+    with serve(SITE_ROOT, "127.0.0.1", 0) as url:
+        yield url
+
+
+@pytest.mark.e2e
+def test_a_node_job_stores_and_the_central_node_publishes_the_same(
+    base: str, tmp_path: Path
+) -> None:
+    local = write_demo_config(tmp_path / "local", base)
+    result = run_sokbo("--config", str(local), "crawl", cwd=local.parent)
+    assert result.returncode == 0, result.stderr
+    expected = site_files(local.parent)
+
+    central = write_demo_config(tmp_path / "central", base)
+    config_id = save_config(central)
+    node = tmp_path / "node"  # shares nothing with the central folder but the store
+    node.mkdir()
+    store_url = load_config(central).store.url
+    env = {**SETTINGS, "SOKBO_STORE": store_url}
+    crawled = run_scrapy(
+        "crawl",
+        "feed",
+        "-a",
+        "source=demo-tistory",
+        "-a",
+        f"config_id={config_id}",
+        cwd=node,
+        env=env,
+    )
+    assert_crawl_ok(crawled)
+    assert not (central.parent / "sites").exists(), "a crawl node wrote the sites' files"
+    assert [p.name for p in node.iterdir()] == ["sokbo-state"]
+    store = Store(store_url)
+    try:
+        assert len(list(store.articles_for_sources(["demo-tistory"]))) == 5
+    finally:
+        store.close()
+
+    published = run_sokbo("--config", str(central), "publish", "--pending", cwd=central.parent)
+    assert published.returncode == 0, published.stderr
+    assert "posts: 20 written, 0 unchanged" in published.stdout
+    assert site_files(central.parent) == expected
+
+
+@pytest.mark.e2e
+def test_a_scrapyd_job_on_a_node_then_the_central_publish(base: str, tmp_path: Path) -> None:
+    """A real Scrapyd runs the job (project `sokbo`, no egg: the node's scrapyd.conf names
+    the settings module); the config reaches it as an id, the store's URL from the node's
+    environment; the posts and feeds come out as a local crawl's."""
+    local = write_demo_config(tmp_path / "local", base)
+    assert run_sokbo("--config", str(local), "crawl", cwd=local.parent).returncode == 0
+    central = write_demo_config(tmp_path / "central", base)
+    config_id = save_config(central)
+    store_url = load_config(central).store.url
+    node_folder = tmp_path / "node"
+    with scrapyd_node(node_folder, {"SOKBO_STORE": store_url}) as node:
+        job_id = node.schedule("feed", {"source": "demo-tistory", "config_id": str(config_id)})
+        wait_finished(node, job_id)
+    log = job_log(node_folder, job_id)
+    assert "'finish_reason': 'finished'" in log, log[-3000:]
+    assert "log_count/ERROR" not in log, log[-3000:]
+    assert not (central.parent / "sites").exists()
+
+    published = run_sokbo("--config", str(central), "publish", "--pending", cwd=central.parent)
+    assert published.returncode == 0, published.stderr
+    assert site_files(central.parent) == site_files(local.parent)
+
+
+def test_a_config_text_is_saved_once(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path}/sokbo.db")
+    try:
+        first = store.save_config("[store]\n", "/srv/a", NOW)
+        assert store.save_config("[store]\n", "/srv/a", NOW) == first
+        other = store.save_config("[store]\n", "/srv/b", NOW)  # its paths resolve elsewhere
+        assert other != first
+        saved = store.saved_config(other)
+        assert saved is not None and (saved.text, saved.base) == ("[store]\n", "/srv/b")
+        assert store.saved_config(other + 1) is None
+    finally:
+        store.close()
+
+
+def test_a_node_reads_the_saved_config_with_its_own_store_and_state(
+    base: str, tmp_path: Path
+) -> None:
+    central = write_demo_config(tmp_path / "central", base)
+    config_id = save_config(central)
+    node_url = f"sqlite:///{tmp_path}/central/data/sokbo.db"  # as the node reaches it
+    config = node_config(str(config_id), node_url, str(tmp_path / "node-state"))
+    expected = load_config(central)
+    assert config.store.url == node_url
+    assert config.crawl.state_dir == tmp_path / "node-state"
+    assert config.source == expected.source and config.site == expected.site
+
+
+@pytest.mark.parametrize(
+    ("config_id", "url", "message"),
+    [
+        ("x", "sqlite:///{db}", "config_id must be a number, not 'x'"),
+        ("1", "", "config 1 is read from the store: set SOKBO_STORE"),
+        ("1", "mysql://db/sokbo", "SOKBO_STORE: "),
+        ("1", "sqlite:///{missing}", "config 1: the store "),
+        ("7", "sqlite:///{db}", "config 7 is not in the store (the central node saves it)"),
+    ],
+)
+def test_a_node_that_cannot_have_its_config_says_why_in_a_line(
+    base: str, tmp_path: Path, config_id: str, url: str, message: str
+) -> None:
+    central = write_demo_config(tmp_path / "central", base)
+    save_config(central)
+    db = load_config(central).store.url.removeprefix("sqlite:///")
+    url = url.format(db=db, missing=tmp_path / "none.db")
+    with pytest.raises(ConfigError) as caught:
+        node_config(config_id, url, str(tmp_path / "state"))
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.e2e
+def test_a_node_job_without_its_store_is_refused_in_a_line(tmp_path: Path) -> None:
+    crawled = run_scrapy(
+        "crawl",
+        "feed",
+        "-a",
+        "source=demo-tistory",
+        "-a",
+        "config_id=1",
+        cwd=tmp_path,
+        env=SETTINGS,
+    )
+    assert crawled.returncode == 2
+    assert crawled.stderr.strip().splitlines()[-1] == (
+        "scrapy crawl feed: error: config 1 is read from the store: set SOKBO_STORE (the "
+        "environment, or -s SOKBO_STORE=...) to the store's URL as this node reaches it"
+    )
