@@ -14,6 +14,8 @@ import pytest
 from sokbo.config import ConfigError, load_config
 from sokbo.crawl.node import node_config
 from sokbo.demo.server import SITE_ROOT, serve
+from sokbo.exitcodes import EXIT_LOCKED
+from sokbo.lock import source_lock
 from sokbo.store import Store
 from tests.support.cli import SETTINGS, assert_crawl_ok, run_scrapy, run_sokbo, write_demo_config
 from tests.support.scrapyd_node import job_log, scrapyd_node, wait_finished
@@ -172,3 +174,40 @@ def test_a_node_job_without_its_store_is_refused_in_a_line(tmp_path: Path) -> No
         "scrapy crawl feed: error: config 1 is read from the store: set SOKBO_STORE (the "
         "environment, or -s SOKBO_STORE=...) to the store's URL as this node reaches it"
     )
+
+
+@pytest.mark.e2e
+@pytest.mark.postgres
+def test_a_node_job_for_a_source_crawled_elsewhere_ends_at_once(
+    base: str, tmp_path: Path, postgres_db: str
+) -> None:
+    """On PostgreSQL the source's lock is the database's, so two nodes never crawl one
+    source at once: a job that finds it held ends with one line and status 3, and the
+    next job, once it is free, crawls."""
+    central = write_demo_config(tmp_path / "central", base)
+    text = central.read_text("utf-8").replace(
+        'url = "sqlite:///data/sokbo.db"', f'url = "{postgres_db}"'
+    )
+    central.write_text(text, "utf-8")
+    config_id = save_config(central)
+    job = ("crawl", "feed", "-a", "source=demo-tistory", "-a", f"config_id={config_id}")
+    env = {**SETTINGS, "SOKBO_STORE": postgres_db}
+    elsewhere = source_lock(load_config(central), "demo-tistory")  # another node's crawl
+    assert elsewhere.try_acquire()
+    try:
+        refused = run_scrapy(*job, cwd=tmp_path, env=env)
+    finally:
+        elsewhere.release()
+    assert refused.returncode == EXIT_LOCKED
+    assert (
+        refused.stderr.strip()
+        .splitlines()[-1]
+        .startswith("source 'demo-tistory' is being crawled already (pid ")
+    )
+    crawled = run_scrapy(*job, cwd=tmp_path, env=env)
+    assert_crawl_ok(crawled)
+    store = Store(postgres_db)
+    try:
+        assert len(list(store.articles_for_sources(["demo-tistory"]))) == 5
+    finally:
+        store.close()

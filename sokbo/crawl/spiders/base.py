@@ -38,8 +38,10 @@ from sokbo.crawl.spiders.failures import (
     status_text,
     tries,
 )
+from sokbo.exitcodes import EXIT_FAILED, EXIT_LOCKED
 from sokbo.extract.discovery import article_page_url
 from sokbo.incremental import fetch_reason, too_old
+from sokbo.lock import Holder, source_lock
 from sokbo.models import FeedHint, Page
 from sokbo.outcome import cleanly_stopped, crawl_errors, crawl_exit_status
 from sokbo.store import DocumentState, Store, store_error
@@ -111,6 +113,8 @@ class SourceSpider(scrapy.Spider):
         except SQLAlchemyError as exc:
             print(f"source '{source.id}': store: {store_error(exc)}", file=sys.stderr)
             raise SystemExit(1) from None
+        if config_id is not None:
+            _lock_for_the_job(crawler, config, source.id)
         spider.started = datetime.now(UTC)
         spider.run_id = run_id
         spider.jobdir = Path(crawler.settings["JOBDIR"]) if crawler.settings["JOBDIR"] else None
@@ -490,6 +494,25 @@ class SourceSpider(scrapy.Spider):
         an error (counted, and any ERROR line makes the run fail: sokbo.outcome)."""
         self.logger.error("%s %s: %s", what, url, why)
         self.stats.inc_value(stat_keys.FEED_ERRORS)
+
+
+def _lock_for_the_job(crawler: Crawler, config: Config, source_id: str) -> None:
+    """A crawl node's job holds its source's lock (in the database, when the store is
+    PostgreSQL: across nodes) until its engine stops; a job whose source another crawl
+    holds ends at once with one line and EXIT_LOCKED. (`sokbo crawl` takes the lock
+    before it starts Scrapy.)"""
+    lock = source_lock(config, source_id)
+    try:
+        taken = lock.try_acquire()
+    except SQLAlchemyError as exc:
+        print(f"source '{source_id}': store: {store_error(exc)}", file=sys.stderr)
+        raise SystemExit(EXIT_FAILED) from None
+    if not taken:
+        holder = (lock.holder() or Holder(None, None)).describe()
+        lock.release()
+        print(f"source '{source_id}' is being crawled already ({holder})", file=sys.stderr)
+        raise SystemExit(EXIT_LOCKED)
+    crawler.signals.connect(lambda: lock.release(), signals.engine_stopped, weak=False)
 
 
 def _setting_or_environment(crawler: Crawler, name: str) -> str:
