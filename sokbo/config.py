@@ -111,6 +111,16 @@ class ScheduleConfig(Strict):
         return check_database_url(value) if value else value
 
 
+class ClusterConfig(Strict):
+    """Crawl nodes: Scrapyd instances the scheduler hands each source's runs to (none: the
+    crawls run on this machine). They share the store, which must be PostgreSQL."""
+
+    scrapyd: list[HttpUrl] = []  # base URLs, `http://crawl-1:6800`
+    slots: int = Field(default=2, ge=1, le=64)  # jobs at once per node (Scrapyd's max_proc)
+    username: str | None = None  # Scrapyd's basic auth, when its config sets one
+    password: str | None = None
+
+
 class FeedSettings(Strict):
     formats: list[Literal["rss", "atom", "json"]] = ["rss", "atom", "json"]
     limit: int = Field(default=50, ge=1, le=1000)
@@ -238,6 +248,7 @@ class Config(Strict):
     store: StoreConfig = StoreConfig()
     crawl: CrawlConfig = CrawlConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    cluster: ClusterConfig = ClusterConfig()
     site: list[SiteConfig] = []
     source: list[SourceConfig] = Field(min_length=1)
 
@@ -249,6 +260,11 @@ class Config(Strict):
                 if entry.id in seen:
                     raise ValueError(f"{kind} '{entry.id}': id: used twice")
                 seen.add(entry.id)
+        if self.cluster.scrapyd and not self.store.url.startswith("postgresql"):
+            raise ValueError(
+                "cluster: scrapyd: crawl nodes share the store, so it must be PostgreSQL "
+                f"([store] url), not {self.store.url.split(':', 1)[0]}"
+            )
         known = {source.id for source in self.source}
         for site in self.site:
             for name in site.sources:

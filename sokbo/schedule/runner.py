@@ -1,4 +1,5 @@
-"""Run one source's crawl in a child process, stop it when it overruns, record the run.
+"""Run one source's crawl in a child process, stop it when it overruns, record the run
+(or, with [cluster], hand it to a crawl node: sokbo.schedule.remote).
 
 Scrapy's reactor cannot be restarted in one process, so every scheduled crawl is a
 `sokbo crawl SOURCE` of its own; the scheduler only starts, watches and stops them.
@@ -13,46 +14,25 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
-
-from sqlalchemy.exc import SQLAlchemyError
 
 from sokbo.config import Config, ConfigError, SourceConfig, format_duration, load_config
 from sokbo.exitcodes import EXIT_LOCKED
-from sokbo.ops.status import check_health
 from sokbo.outcome import crawl_counts
 from sokbo.publish.feeds.write import write_queued_feeds
 from sokbo.schedule.crawls import CRAWLS, Crawls
-from sokbo.store import Died, OpenRun, SettledRun, Store, store_error
+from sokbo.schedule.remote import run_remote
+from sokbo.schedule.runrecord import RunResult, check_health, in_store, log_end
+from sokbo.store import Died, OpenRun, SettledRun, Store
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 # How the runner says that it stopped a crawl past its timeout (the run's reason: timeout).
 TIMED_OUT = "timed out"
 # The crawl's last stderr lines, kept for the error summary of a crawl that died.
 _TAIL_LINES = 5
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """How one scheduled run went: the process's exit status and the counts it recorded."""
-
-    source_id: str
-    exit_status: int
-    seconds: float  # the whole run: the process from its start to its exit
-    counts: dict[str, int]
-    errors: str | None
-    skipped: bool = False
-    # The crawl's own time as its run record has it (from its spider's start to its
-    # close, without the process's start-up): what `sokbo status` shows as TOOK. None
-    # when the crawl recorded no run.
-    crawl_seconds: float | None = None
 
 
 def crawl_command(config_path: Path, source_id: str, run: OpenRun | None) -> list[str]:
@@ -85,7 +65,10 @@ def run_source(
         logger.info("%s: not started: the scheduler is stopping", source_id)
         return None
     try:
-        return _run(config, config_path, config.get_source(source_id), crawls)
+        source = config.get_source(source_id)
+        if config.cluster.scrapyd:  # on a crawl node (sokbo.schedule.remote)
+            return run_remote(config, config_path, source, crawls)
+        return _run(config, config_path, source, crawls)
     finally:
         crawls.end()
 
@@ -94,7 +77,7 @@ def _run(
     config: Config, config_path: Path, source: SourceConfig, crawls: Crawls
 ) -> RunResult | None:
     clock = time.monotonic()
-    run = _in_store(config, source.id, lambda store: store.open_run(source.id, datetime.now(UTC)))
+    run = in_store(config, source.id, lambda store: store.open_run(source.id, datetime.now(UTC)))
     process = crawls.spawn(
         source.id, crawl_command(config_path, source.id, run), config_path.parent
     )
@@ -124,10 +107,10 @@ def _run(
     def settle(store: Store) -> SettledRun:
         settled = store.settle_run(run, datetime.now(UTC), status, why, died) if run else None
         _rebuild_queued_feeds(store, config, source.id)
-        _check_health(store, config, source.id)
+        check_health(store, config, source.id)
         return settled or SettledRun({}, died.errors, None)
 
-    settled = _in_store(config, source.id, settle) or SettledRun({}, died.errors, None)
+    settled = in_store(config, source.id, settle) or SettledRun({}, died.errors, None)
     result = RunResult(
         source.id,
         status,
@@ -136,28 +119,14 @@ def _run(
         settled.errors,
         crawl_seconds=settled.seconds,
     )
-    _log_end(result)
+    log_end(result)
     return result
-
-
-def _in_store(config: Config, source_id: str, work: Callable[[Store], T]) -> T | None:
-    """`work` on the store, opened for it and closed after (the store is not held open
-    while a crawl runs); None after logging why, when the store fails."""
-    try:
-        store = Store.open(config.store)
-        try:
-            return work(store)
-        finally:
-            store.close()
-    except SQLAlchemyError as exc:  # the crawl says so too; the next run records its own
-        logger.error("%s: run not recorded: store: %s", source_id, store_error(exc))
-        return None
 
 
 def _discard(config: Config, run: OpenRun | None) -> None:
     """Forget the row of a run that did not happen."""
     if run is not None:
-        _in_store(config, run.source_id, lambda store: store.discard_run(run))
+        in_store(config, run.source_id, lambda store: store.discard_run(run))
 
 
 def _wait(
@@ -227,28 +196,3 @@ def _rebuild_queued_feeds(store: Store, config: Config, source_id: str) -> None:
             logger.info(
                 "%s: wrote %d queued feed files of site '%s'", source_id, len(written), site.id
             )
-
-
-def _check_health(store: Store, config: Config, source_id: str) -> None:
-    """A site that changed its layout shows as a sharp drop against the source's own
-    past: said at WARNING after each run, so a log watcher sees it (sokbo.ops.status)."""
-
-    try:
-        check_health(config, store, sources=[source_id])
-    except Exception:  # a health check must never fail a run
-        logger.exception("%s: the health check failed", source_id)
-
-
-def _log_end(result: RunResult) -> None:
-    """`yonhap: run ended in 2.8 s (crawl 0.5 s, exit 0): ...`: the whole run's time, then
-    the crawl's own, which `sokbo status` shows (the rest: the process starting, ending)."""
-    counts = result.counts
-    crawl = "" if result.crawl_seconds is None else f"crawl {result.crawl_seconds:.1f} s, "
-    line = (
-        f"{result.source_id}: run ended in {result.seconds:.1f} s "
-        f"({crawl}exit {result.exit_status}): "
-        f"{counts.get('pages', 0)} pages, {counts.get('new', 0)} new, "
-        f"{counts.get('updated', 0)} updated, {counts.get('unchanged', 0)} unchanged, "
-        f"{counts.get('dropped', 0)} dropped; errors: {result.errors or 'none'}"
-    )
-    (logger.warning if result.errors else logger.info)(line)

@@ -61,10 +61,17 @@ class Scrapyd:
         return Load(int(answer.get("running", 0)), int(answer.get("pending", 0)))
 
     def schedule(
-        self, spider: str, arguments: dict[str, str], settings: dict[str, str] | None = None
+        self,
+        spider: str,
+        arguments: dict[str, str],
+        settings: dict[str, str] | None = None,
+        job_id: str | None = None,
     ) -> str:
-        """Start `spider` with these spider arguments; the job's id."""
+        """Start `spider` with these spider arguments (as job `job_id`, else one Scrapyd
+        makes up); the job's id."""
         form: list[tuple[str, str]] = [("project", PROJECT), ("spider", spider)]
+        if job_id is not None:
+            form.append(("jobid", job_id))
         form += [("setting", f"{name}={value}") for name, value in (settings or {}).items()]
         form += list(arguments.items())
         return str(self._call("schedule.json", form)["jobid"])

@@ -144,10 +144,22 @@ class RunRows:
             conn.execute(runs.update().where(runs.c.id == run.id).values(**update))
             return SettledRun(dict(row.stats), errors, (row.finished - row.started).total_seconds())
 
-    def discard_run(self, run: OpenRun) -> None:
+    def discard_run(self, run: OpenRun | int) -> None:
         """Forget a row opened for a run that did not happen (its source was busy)."""
+        run_id = run if isinstance(run, int) else run.id
         with self.engine.begin() as conn:
-            conn.execute(runs.delete().where((runs.c.id == run.id) & (runs.c.reason == RUNNING)))
+            conn.execute(runs.delete().where((runs.c.id == run_id) & (runs.c.reason == RUNNING)))
+
+    def assign_job(self, run: OpenRun, node: str, job: str) -> None:
+        """Note the crawl node and Scrapyd job a run was handed to."""
+        with self.engine.begin() as conn:
+            conn.execute(runs.update().where(runs.c.id == run.id).values(node=node, job=job))
+
+    def run_row(self, run_id: int) -> Mapping[str, Any] | None:
+        """A run's row as it stands; None when it is gone (a discarded run)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(runs).where(runs.c.id == run_id)).first()
+        return None if row is None else dict(row._mapping)
 
     def sources_with_open_runs(self) -> set[str]:
         """The sources with a row still RUNNING."""

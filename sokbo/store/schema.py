@@ -165,6 +165,8 @@ runs = Table(
     Column("stats", JSON, nullable=False),
     Column("exit_status", Integer),  # the crawl process's; negative: killed by that signal
     Column("errors", Text),  # what went wrong, in a line (NULL: nothing)
+    Column("node", Text),  # the crawl node (Scrapyd URL) it ran on; NULL: this machine
+    Column("job", Text),  # its Scrapyd job id there
 )
 
 

@@ -156,7 +156,12 @@ def run_rows(folder: Path, source_id: str | None = None) -> list[dict[str, Any]]
     database = folder / "data" / "sokbo.db"
     if not database.exists():
         return []
-    engine = create_engine(f"sqlite:///{database}")
+    return store_runs(f"sqlite:///{database}", source_id)
+
+
+def store_runs(url: str, source_id: str | None = None) -> list[dict[str, Any]]:
+    """The runs table of the store at `url`, oldest first."""
+    engine = create_engine(url)
     try:
         if not inspect(engine).has_table("runs"):
             return []

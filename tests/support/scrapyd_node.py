@@ -5,6 +5,8 @@ holds Scrapyd's own options."""
 
 from __future__ import annotations
 
+import configparser
+import io
 import os
 import socket
 import subprocess
@@ -17,6 +19,7 @@ from pathlib import Path
 from sokbo.schedule.scrapyd import Job, Scrapyd, ScrapydError
 
 SCRAPYD = Path(sys.executable).with_name("scrapyd")
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "node" / "scrapy.cfg"
 
 
 def free_port() -> int:
@@ -26,21 +29,24 @@ def free_port() -> int:
 
 
 def node_conf(folder: Path, port: int, max_proc: int) -> str:
-    return f"""[settings]
-sokbo = sokbo.crawl.settings
-
-[scrapyd]
-bind_address = 127.0.0.1
-http_port = {port}
-max_proc = {max_proc}
-poll_interval = 0.2
-eggs_dir = {folder}/eggs
-logs_dir = {folder}/logs
-dbs_dir = {folder}/dbs
-items_dir =
-jobs_to_keep = 20
-finished_to_keep = 100
-"""
+    """The README's node config (examples/node/scrapy.cfg), on 127.0.0.1 and `port`, its
+    folders in `folder`, polling its queue often."""
+    config = configparser.ConfigParser()
+    config.read(EXAMPLE, encoding="utf-8")
+    config["scrapyd"].update(
+        {
+            "bind_address": "127.0.0.1",
+            "http_port": str(port),
+            "max_proc": str(max_proc),
+            "poll_interval": "0.2",
+            "logs_dir": str(folder / "logs"),
+            "eggs_dir": str(folder / "eggs"),
+            "dbs_dir": str(folder / "dbs"),
+        }
+    )
+    text = io.StringIO()
+    config.write(text)
+    return text.getvalue()
 
 
 @contextmanager

@@ -114,7 +114,7 @@ class SourceSpider(scrapy.Spider):
             print(f"source '{source.id}': store: {store_error(exc)}", file=sys.stderr)
             raise SystemExit(1) from None
         if config_id is not None:
-            _lock_for_the_job(crawler, config, source.id)
+            _lock_for_the_job(crawler, config, source.id, spider.store, run_id)
         spider.started = datetime.now(UTC)
         spider.run_id = run_id
         spider.jobdir = Path(crawler.settings["JOBDIR"]) if crawler.settings["JOBDIR"] else None
@@ -496,20 +496,26 @@ class SourceSpider(scrapy.Spider):
         self.stats.inc_value(stat_keys.FEED_ERRORS)
 
 
-def _lock_for_the_job(crawler: Crawler, config: Config, source_id: str) -> None:
+def _lock_for_the_job(
+    crawler: Crawler, config: Config, source_id: str, store: Store, run_id: int | None
+) -> None:
     """A crawl node's job holds its source's lock (in the database, when the store is
-    PostgreSQL: across nodes) until its engine stops; a job whose source another crawl
-    holds ends at once with one line and EXIT_LOCKED. (`sokbo crawl` takes the lock
-    before it starts Scrapy.)"""
+    PostgreSQL: across nodes) until its engine stops. A job whose source another crawl
+    holds ends at once with one line and EXIT_LOCKED, and removes the run's row the
+    scheduler opened for it: the run did not happen. (`sokbo crawl` takes the lock before
+    it starts Scrapy.)"""
     lock = source_lock(config, source_id)
     try:
         taken = lock.try_acquire()
+        if not taken and run_id is not None:
+            store.discard_run(run_id)
     except SQLAlchemyError as exc:
         print(f"source '{source_id}': store: {store_error(exc)}", file=sys.stderr)
         raise SystemExit(EXIT_FAILED) from None
     if not taken:
         holder = (lock.holder() or Holder(None, None)).describe()
         lock.release()
+        store.close()
         print(f"source '{source_id}' is being crawled already ({holder})", file=sys.stderr)
         raise SystemExit(EXIT_LOCKED)
     crawler.signals.connect(lambda: lock.release(), signals.engine_stopped, weak=False)

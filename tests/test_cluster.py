@@ -1,0 +1,124 @@
+"""The scheduler hands runs to crawl nodes ([cluster]): real Scrapyd instances on
+127.0.0.1, PostgreSQL as the store, sokbo's own job function (run_source)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sokbo.config import load_config
+from sokbo.demo.server import SITE_ROOT, serve
+from sokbo.exitcodes import EXIT_LOCKED
+from sokbo.lock import source_lock
+from sokbo.schedule.crawls import Crawls
+from sokbo.schedule.runner import run_source
+from tests.support.cli import run_sokbo, write_demo_config
+from tests.support.configs import write_config
+from tests.support.fixture_server import serve_fixture
+from tests.support.scheduling import store_runs
+from tests.support.scrapyd_node import free_port, scrapyd_node
+from tests.support.sites import SITES
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+
+@pytest.fixture(scope="module")
+def base() -> Iterator[str]:
+    with serve(SITE_ROOT, "127.0.0.1", 0) as url:
+        yield url
+
+
+@pytest.fixture
+def runner_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.INFO, logger="sokbo.schedule.runner")
+    return caplog
+
+
+def with_cluster(config: Path, store: str, nodes: list[str], extra: str = "") -> None:
+    text = config.read_text("utf-8").replace('url = "sqlite:///data/sokbo.db"', f'url = "{store}"')
+    if "[store]" not in text:
+        text = f'[store]\nurl = "{store}"\n' + text
+    listed = ", ".join(f'"{node}"' for node in nodes)
+    config.write_text(f"{text}\n[cluster]\nscrapyd = [{listed}]\n{extra}", "utf-8")
+
+
+def site_files(folder: Path) -> dict[str, bytes]:
+    sites = folder / "sites"
+    return {str(p.relative_to(sites)): p.read_bytes() for p in sorted(sites.rglob("*.*"))}
+
+
+def test_a_run_goes_to_a_node_and_the_scheduler_publishes_it(
+    base: str, tmp_path: Path, postgres_db: str, runner_log: pytest.LogCaptureFixture
+) -> None:
+    """Two nodes, one of them full: the run goes to the one with a free slot; the node
+    writes no file; the run's row names the node and job; the scheduler's process writes
+    the posts and feeds, the same bytes as a local crawl's."""
+    local = write_demo_config(tmp_path / "local", base)
+    assert run_sokbo("--config", str(local), "crawl", cwd=local.parent).returncode == 0
+    down = f"http://127.0.0.1:{free_port()}"  # a node that is not running
+    with scrapyd_node(tmp_path / "node-1", {"SOKBO_STORE": postgres_db}) as node:
+        central = write_demo_config(tmp_path / "central", base)
+        with_cluster(central, postgres_db, [down, node.url])
+        result = run_source(load_config(central), central, "demo-tistory", Crawls())
+        assert node.jobs()[f"demo-tistory-{store_runs(postgres_db)[-1]['id']}"].state == "finished"
+    assert result is not None and result.exit_status == 0, result
+    assert result.counts["new"] == 5
+    (row,) = store_runs(postgres_db)
+    assert (row["reason"], row["node"], row["job"]) == (
+        "finished",
+        node.url,
+        f"demo-tistory-{row['id']}",
+    )
+    assert not (tmp_path / "node-1" / "sites").exists()
+    assert site_files(central.parent) == site_files(local.parent)
+    assert f"crawl node down: scrapyd {down}: daemonstatus.json" in runner_log.text
+    assert f"demo-tistory: run started on {node.url}" in runner_log.text
+
+
+def test_a_run_on_a_node_past_its_timeout_is_stopped_and_recorded(
+    tmp_path: Path, postgres_db: str, runner_log: pytest.LogCaptureFixture
+) -> None:
+    """The node's job outlives the source's timeout: the scheduler cancels it (SIGINT,
+    Scrapy's clean stop), and the row says why."""
+    with serve_fixture(SITES / "jsonfeed", delay=5) as server:
+        source = f'kind = "feed"\nstart_urls = ["{server.base_url}/feed.json"]\ntimeout = "3s"'
+        with scrapyd_node(tmp_path / "node", {"SOKBO_STORE": postgres_db}) as node:
+            path = write_config(tmp_path, {"slow": source}, schedule='kill_grace = "2s"')
+            with_cluster(path, postgres_db, [node.url])
+            result = run_source(load_config(path), path, "slow", Crawls())
+    assert result is not None and result.exit_status != 0
+    (row,) = store_runs(postgres_db)
+    assert row["errors"].startswith("timed out after 3s"), row
+    assert "slow: timed out after 3s; stopping job slow-" in runner_log.text
+
+
+def test_a_run_whose_source_is_crawled_elsewhere_is_skipped(
+    base: str, tmp_path: Path, postgres_db: str
+) -> None:
+    central = write_demo_config(tmp_path / "central", base)
+    with scrapyd_node(tmp_path / "node", {"SOKBO_STORE": postgres_db}) as node:
+        with_cluster(central, postgres_db, [node.url])
+        config = load_config(central)
+        elsewhere = source_lock(config, "demo-tistory")
+        assert elsewhere.try_acquire()
+        try:
+            result = run_source(config, central, "demo-tistory", Crawls())
+        finally:
+            elsewhere.release()
+    assert result is not None and result.skipped and result.exit_status == EXIT_LOCKED
+    assert store_runs(postgres_db) == []
+    assert not (central.parent / "sites").exists()
+
+
+def test_no_node_with_a_free_slot_starts_nothing(
+    base: str, tmp_path: Path, postgres_db: str, runner_log: pytest.LogCaptureFixture
+) -> None:
+    central = write_demo_config(tmp_path / "central", base)
+    with_cluster(central, postgres_db, [f"http://127.0.0.1:{free_port()}"])
+    result = run_source(load_config(central), central, "demo-tistory", Crawls())
+    assert result is not None and result.skipped
+    assert store_runs(postgres_db) == []
+    assert "demo-tistory: not started: no crawl node has a free slot" in runner_log.text
