@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -14,6 +17,7 @@ from sokbo.demo.server import SITE_ROOT, serve
 from sokbo.exitcodes import EXIT_LOCKED
 from sokbo.lock import source_lock
 from sokbo.schedule.crawls import Crawls
+from sokbo.schedule.remote import reattach
 from sokbo.schedule.runner import run_source
 from tests.support.cli import run_sokbo, write_demo_config
 from tests.support.configs import write_config
@@ -63,6 +67,7 @@ def test_a_run_goes_to_a_node_and_the_scheduler_publishes_it(
         central = write_demo_config(tmp_path / "central", base)
         with_cluster(central, postgres_db, [down, node.url])
         result = run_source(load_config(central), central, "demo-tistory", Crawls())
+        status = run_sokbo("--config", str(central), "status", cwd=central.parent)
         assert node.jobs()[f"demo-tistory-{store_runs(postgres_db)[-1]['id']}"].state == "finished"
     assert result is not None and result.exit_status == 0, result
     assert result.counts["new"] == 5
@@ -76,6 +81,10 @@ def test_a_run_goes_to_a_node_and_the_scheduler_publishes_it(
     assert site_files(central.parent) == site_files(local.parent)
     assert f"crawl node down: scrapyd {down}: daemonstatus.json" in runner_log.text
     assert f"demo-tistory: run started on {node.url}" in runner_log.text
+    header, line = status.stdout.splitlines()[:2]
+    assert header.rstrip().endswith("NODE") and line.rstrip().endswith(urlsplit(node.url).netloc)
+    assert f"node {node.url}: 0 running, 0 pending, 2 slots" in status.stdout
+    assert f"node {down}: down: scrapyd {down}: daemonstatus.json: " in status.stdout
 
 
 def test_a_run_on_a_node_past_its_timeout_is_stopped_and_recorded(
@@ -122,3 +131,46 @@ def test_no_node_with_a_free_slot_starts_nothing(
     assert result is not None and result.skipped
     assert store_runs(postgres_db) == []
     assert "demo-tistory: not started: no crawl node has a free slot" in runner_log.text
+
+
+def test_a_restarted_scheduler_follows_the_job_to_its_end(
+    tmp_path: Path, postgres_db: str, runner_log: pytest.LogCaptureFixture
+) -> None:
+    """The scheduler stops while its job runs on a node: the job goes on, and the next
+    scheduler follows it to its end, records it and publishes its posts, without
+    starting it again."""
+    with serve_fixture(SITES / "jsonfeed", delay=3) as server:
+        source = f'kind = "feed"\nstart_urls = ["{server.base_url}/feed.json"]'
+        with scrapyd_node(tmp_path / "node", {"SOKBO_STORE": postgres_db}) as node:
+            path = write_config(tmp_path, {"slow": source})
+            with_cluster(path, postgres_db, [node.url])
+            config = load_config(path)
+            first = Crawls()
+            results: list[object] = []
+            thread = threading.Thread(
+                target=lambda: results.append(run_source(config, path, "slow", first))
+            )
+            thread.start()
+            deadline = time.monotonic() + 30
+            while not any(row["job"] for row in store_runs(postgres_db)):
+                assert time.monotonic() < deadline, "the run was never handed to the node"
+                time.sleep(0.1)
+            first.stop_taking()  # the scheduler stops
+            thread.join(30)
+            assert results == [None]
+            (row,) = store_runs(postgres_db)
+            assert row["reason"] == "running"
+            assert node.jobs()[row["job"]].state in {"pending", "running"}
+
+            second = Crawls()
+            followers = reattach(config, second)
+            assert len(followers) == 1
+            followers[0].join(120)
+            assert second.wait_idle(0)
+            assert len(node.jobs()) == 1  # followed, not started again
+    (row,) = store_runs(postgres_db)
+    assert (row["reason"], row["exit_status"]) == ("finished", 0), row
+    posts = sorted((tmp_path / "sites" / "out" / "_posts").glob("*.md"))
+    assert posts and len(posts) == row["stats"]["sokbo/articles/new"]
+    assert (tmp_path / "sites" / "out" / "feeds" / "rss.xml").is_file()
+    assert f"slow: following job {row['job']} on {node.url}" in runner_log.text

@@ -341,7 +341,7 @@ def test_the_table_aligns_and_marks_alerts() -> None:
 
 def test_the_json_has_stable_keys_utc_times_and_seconds() -> None:
     data = json.loads(to_json(status_overview()))
-    assert list(data) == ["store_exists", "scheduler", "sources"]
+    assert list(data) == ["store_exists", "scheduler", "sources", "nodes"]
     assert data["store_exists"] is True
     assert data["scheduler"] == {
         "running": True,
@@ -379,6 +379,7 @@ def test_the_json_has_stable_keys_utc_times_and_seconds() -> None:
         "new": 9,
         "updated": 1,
         "dropped": 0,
+        "node": None,
     }
     assert yonhap["health"] == {"articles": 212, "body": 1.0, "date": 1.0, "image": 0.967}
     assert guardian["interval_seconds"] == 2700.0

@@ -9,11 +9,13 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from sokbo.config import ADAPTIVE, Config, SourceConfig
 from sokbo.lock import LiveHolder, ProcessLock, live_holders, scheduler_lock, source_lock
 from sokbo.ops.health import DAY, FIELDS, HISTORY_DAYS, StoredMark, Tally, alerts, build_history
 from sokbo.outcome import crawl_counts, crawl_errors, crawl_exit_status
+from sokbo.scrapyd import Load, Scrapyd, ScrapydError
 from sokbo.store import Store, StoreMissing
 
 logger = logging.getLogger("sokbo.ops.health")
@@ -44,6 +46,7 @@ class LastRun:
     new: int
     updated: int
     dropped: int
+    node: str | None = None  # the crawl node it ran on; None: the scheduler's machine
 
     @property
     def duration(self) -> timedelta:
@@ -82,12 +85,23 @@ class SourceStatus:
 
 
 @dataclass(frozen=True)
+class NodeState:
+    """A crawl node ([cluster]) as it answers now: its jobs, or why it does not answer."""
+
+    url: str
+    slots: int
+    load: Load | None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class Overview:
     """Everything `sokbo status` says: each source, and whether a scheduler runs."""
 
     sources: list[SourceStatus]
     scheduler: LiveHolder | None  # None: no scheduler runs on this store
     store_missing: str | None = None  # why there is nothing to read yet (no store)
+    nodes: tuple[NodeState, ...] = ()  # the crawl nodes, when there are
 
 
 @dataclass(frozen=True)
@@ -114,6 +128,7 @@ def last_run_from(row: Mapping[Any, Any]) -> LastRun:
         new=counts["new"],
         updated=counts["updated"],
         dropped=counts["dropped"],
+        node=row.get("node"),
     )
 
 
@@ -147,11 +162,26 @@ def read_status(config: Config, schedule: Schedule, now: datetime | None = None)
             create=False,
         )
     except StoreMissing as exc:
-        return replace(collect_status(config, None, schedule, now), store_missing=str(exc))
-    try:
-        return collect_status(config, store, schedule, now)
-    finally:
-        store.close()
+        overview = replace(collect_status(config, None, schedule, now), store_missing=str(exc))
+    else:
+        try:
+            overview = collect_status(config, store, schedule, now)
+        finally:
+            store.close()
+    return replace(overview, nodes=tuple(node_states(config)))
+
+
+def node_states(config: Config) -> list[NodeState]:
+    """Each crawl node's load, asked now (a node that does not answer says why)."""
+    cluster = config.cluster
+    states = []
+    for url in cluster.scrapyd:
+        node = Scrapyd(url, cluster.username, cluster.password, timeout=3)
+        try:
+            states.append(NodeState(url, cluster.slots, node.load()))
+        except ScrapydError as exc:
+            states.append(NodeState(url, cluster.slots, None, str(exc)))
+    return states
 
 
 def collect_status(
@@ -255,13 +285,18 @@ def format_table(overview: Overview, now: datetime) -> str:
     if overview.store_missing:
         return "\n".join([f"no runs yet: {overview.store_missing}", *live])
     rows = overview.sources
-    cells = [_HEADERS, *(_cells(row, now) for row in rows)]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(_HEADERS))]
+    headers: tuple[str, ...] = _HEADERS
+    cells = [_cells(row, now) for row in rows]
+    if any(row.last_run and row.last_run.node for row in rows):  # crawl nodes: where it ran
+        headers = (*headers, "NODE")
+        cells = [(*line, _node(row)) for line, row in zip(cells, rows, strict=True)]
+    cells.insert(0, headers)
+    widths = [max(len(line[i]) for line in cells) for i in range(len(headers))]
     lines = []
     for line in cells:
         padded = [
             cell.rjust(width) if header in _RIGHT else cell.ljust(width)
-            for header, cell, width in zip(_HEADERS, line, widths, strict=True)
+            for header, cell, width in zip(headers, line, widths, strict=True)
         ]
         marker, *rest = padded
         lines.append(f"{marker} {'  '.join(rest)}".rstrip())
@@ -295,6 +330,12 @@ def _cells(row: SourceStatus, now: datetime) -> tuple[str, ...]:
     return (marker, row.source_id, *done, str(row.new_last_24h), *shares, upcoming, schedule)
 
 
+def _node(row: SourceStatus) -> str:
+    """The node the last run ran on (`crawl-1:6800`), `-` for this machine or none."""
+    node = row.last_run.node if row.last_run else None
+    return urlsplit(node).netloc if node else "-"
+
+
 def _live_lines(overview: Overview, now: datetime) -> list[str]:
     """`scheduler: running on host-a (pid 4100, since 11:00:00 UTC)`, then a line per
     crawl running now."""
@@ -307,6 +348,15 @@ def _live_lines(overview: Overview, now: datetime) -> list[str]:
         if row.crawling is not None:
             took = "" if row.crawling.since is None else f" for {_span(now - row.crawling.since)}"
             lines.append(f"crawling now: {row.source_id}{took}{_where(row.crawling, now)}")
+    for node in overview.nodes:
+        if node.load is None:
+            lines.append(f"node {node.url}: down: {node.problem}")
+        else:
+            load = node.load
+            lines.append(
+                f"node {node.url}: {load.running} running, {load.pending} pending, "
+                f"{node.slots} slots"
+            )
     return lines
 
 
@@ -329,6 +379,7 @@ def to_json(overview: Overview) -> str:
             "scheduler": {"running": overview.scheduler is not None}
             | _json_holder(overview.scheduler),
             "sources": [_json_row(row) for row in overview.sources],
+            "nodes": [_json_node(node) for node in overview.nodes],
         },
         indent=2,
     )
@@ -338,6 +389,18 @@ def _json_holder(holder: LiveHolder | None) -> dict[str, Any]:
     if holder is None:
         return {"pid": None, "host": None, "since": None}
     return {"pid": holder.pid, "host": holder.host, "since": _iso(holder.since)}
+
+
+def _json_node(node: NodeState) -> dict[str, Any]:
+    load = node.load
+    return {
+        "url": node.url,
+        "up": load is not None,
+        "running": None if load is None else load.running,
+        "pending": None if load is None else load.pending,
+        "slots": node.slots,
+        "error": node.problem,
+    }
 
 
 def _json_row(row: SourceStatus) -> dict[str, Any]:
@@ -361,6 +424,7 @@ def _json_row(row: SourceStatus) -> dict[str, Any]:
             "new": run.new,
             "updated": run.updated,
             "dropped": run.dropped,
+            "node": run.node,
         },
         "new_last_24h": row.new_last_24h,
         "health": {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from sokbo.outcome import crawl_counts
 from sokbo.publish.queue import publish_pending
 from sokbo.schedule.crawls import Crawls
 from sokbo.schedule.runrecord import RunResult, check_health, in_store, log_end
-from sokbo.schedule.scrapyd import Scrapyd, ScrapydError
+from sokbo.scrapyd import Scrapyd, ScrapydError
 from sokbo.store import Died, OpenRun, SettledRun, Store
 
 logger = logging.getLogger("sokbo.schedule.runner")
@@ -57,11 +58,64 @@ def run_remote(
         return RunResult(source.id, EXIT_FAILED, time.monotonic() - clock, {}, str(exc))
     in_store(config, source.id, lambda store: store.assign_job(run, node.url, job))
     logger.info("%s: run started on %s (job %s)", source.id, node.url, job)
-    why = follow(node, job, source, config.schedule.kill_grace.total_seconds(), crawls)
-    if crawls.stopping and why is None:
-        logger.info(
-            "%s: job %s on %s keeps running; its crawl records it", source.id, job, node.url
+    return _follow_and_settle(config, source, run, node, job, crawls, clock)
+
+
+def reattach(config: Config, crawls: Crawls) -> list[threading.Thread]:
+    """At a scheduler's start: publish what waits, and follow to their end the jobs an
+    earlier scheduler handed to crawl nodes and did not see end (each in a thread, counted
+    as a run in progress, so a stop waits for its recording)."""
+    cluster = config.cluster
+
+    def drain_and_list(store: Store) -> list[tuple[OpenRun, str, str]]:
+        _publish(store, config, "scheduler")
+        return store.open_jobs()
+
+    opened = in_store(config, "scheduler", drain_and_list)
+    threads: list[threading.Thread] = []
+    for run, url, job in opened or []:
+        source = next((s for s in config.source if s.id == run.source_id), None)
+        if source is None or not crawls.begin():
+            continue
+        node = Scrapyd(url, cluster.username, cluster.password)
+        thread = threading.Thread(
+            target=_reattached,
+            args=(config, source, run, node, job, crawls),
+            name=f"job-{job}",
+            daemon=True,
         )
+        thread.start()
+        threads.append(thread)
+    return threads
+
+
+def _reattached(
+    config: Config, source: SourceConfig, run: OpenRun, node: Scrapyd, job: str, crawls: Crawls
+) -> None:
+    try:
+        logger.info(
+            "%s: following job %s on %s, started before this scheduler", source.id, job, node.url
+        )
+        _follow_and_settle(config, source, run, node, job, crawls, time.monotonic())
+    finally:
+        crawls.end()
+
+
+def _follow_and_settle(
+    config: Config,
+    source: SourceConfig,
+    run: OpenRun,
+    node: Scrapyd,
+    job: str,
+    crawls: Crawls,
+    clock: float,
+) -> RunResult | None:
+    # The timeout counts from the run's start, which may be an earlier scheduler's.
+    left = (run.started + source.timeout - datetime.now(UTC)).total_seconds()
+    grace = config.schedule.kill_grace.total_seconds()
+    why = follow(node, job, source, time.monotonic() + left, grace, crawls)
+    if crawls.stopping and why is None:
+        logger.info("%s: job %s on %s goes on; its crawl records it", source.id, job, node.url)
         return None
     return _settle(config, source, run, node, why, time.monotonic() - clock)
 
@@ -84,12 +138,12 @@ def free_node(cluster: ClusterConfig) -> Scrapyd | None:
 
 
 def follow(
-    node: Scrapyd, job: str, source: SourceConfig, grace: float, crawls: Crawls
+    node: Scrapyd, job: str, source: SourceConfig, deadline: float, grace: float, crawls: Crawls
 ) -> str | None:
-    """Wait for the job to finish; past the source's timeout, cancel it (SIGINT, Scrapy's
-    clean stop) and, `grace` later, kill it. Why it did not end on its own, or None.
-    Returns None at once when the scheduler is stopping: the job goes on without us."""
-    deadline = time.monotonic() + source.timeout.total_seconds()
+    """Wait for the job to finish; past `deadline` (time.monotonic: the source's timeout),
+    cancel it (SIGINT, Scrapy's clean stop) and, `grace` later, kill it. Why it did not
+    end on its own, or None. Returns None at once when the scheduler is stopping: the job
+    goes on without us."""
     why: str | None = None
     killed_at = math.inf
     silent_since: float | None = None
@@ -142,16 +196,7 @@ def _settle(
         status = int(row["exit_status"] or 0) if completed else EXIT_FAILED
         lost = Died("killed" if why else "exited", why or "the job ended without recording its run")
         settled = store.settle_run(run, datetime.now(UTC), status, why, lost)
-        drained = publish_pending(store, config, datetime.now(UTC))
-        for line in drained.failures:
-            logger.error("%s: %s", source.id, line)
-        if drained.posts or drained.feeds:
-            logger.info(
-                "%s: published %d posts and %d feed files",
-                source.id,
-                len(drained.posts),
-                len(drained.feeds),
-            )
+        _publish(store, config, source.id)
         check_health(store, config, source.id)
         return settled, status
 
@@ -174,3 +219,14 @@ def _settle(
     )
     log_end(result)
     return result
+
+
+def _publish(store: Store, config: Config, who: str) -> None:
+    """Every site's pending posts and queued feeds (this process is the one publisher)."""
+    drained = publish_pending(store, config, datetime.now(UTC))
+    for line in drained.failures:
+        logger.error("%s: %s", who, line)
+    if drained.posts or drained.feeds:
+        logger.info(
+            "%s: published %d posts and %d feed files", who, len(drained.posts), len(drained.feeds)
+        )

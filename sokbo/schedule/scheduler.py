@@ -52,6 +52,7 @@ from sokbo.schedule.jobs import (
     sync_jobs,
 )
 from sokbo.schedule.logsetup import setup_logging
+from sokbo.schedule.remote import reattach
 from sokbo.store import Store
 
 logger = logging.getLogger("sokbo.scheduler")
@@ -132,6 +133,8 @@ class Scheduler:
             _safe_url(self.config.jobstore_url),
             self.config.schedule.max_parallel,
         )
+        if self.config.cluster.scrapyd:  # jobs an earlier scheduler left on crawl nodes
+            reattach(self.config, CRAWLS)
         try:
             # Paused until _started has brought the jobs in step with the config: a job
             # due now must not run on the schedule of a config that no longer says so.

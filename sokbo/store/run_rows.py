@@ -161,6 +161,19 @@ class RunRows:
             row = conn.execute(select(runs).where(runs.c.id == run_id)).first()
         return None if row is None else dict(row._mapping)
 
+    def open_jobs(self) -> list[tuple[OpenRun, str, str]]:
+        """The runs handed to crawl nodes whose rows are still RUNNING: (run, node, job)."""
+        query = (
+            select(runs.c.id, runs.c.source_id, runs.c.started, runs.c.node, runs.c.job)
+            .where((runs.c.reason == RUNNING) & runs.c.job.is_not(None))
+            .order_by(runs.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [
+                (OpenRun(row.id, row.source_id, row.started), row.node, row.job)
+                for row in conn.execute(query)
+            ]
+
     def sources_with_open_runs(self) -> set[str]:
         """The sources with a row still RUNNING."""
         query = select(runs.c.source_id).where(runs.c.reason == RUNNING).distinct()

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sokbo.schedule.scrapyd import Job, Scrapyd, ScrapydError
+from sokbo.scrapyd import Job, Scrapyd, ScrapydError
 
 SCRAPYD = Path(sys.executable).with_name("scrapyd")
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "node" / "scrapy.cfg"
