@@ -16,6 +16,7 @@ from sokbo.config import load_config
 from sokbo.demo.server import SITE_ROOT, serve
 from sokbo.exitcodes import EXIT_LOCKED
 from sokbo.lock import source_lock
+from sokbo.schedule import remote
 from sokbo.schedule.crawls import Crawls
 from sokbo.schedule.remote import reattach
 from sokbo.schedule.runner import run_source
@@ -23,7 +24,7 @@ from tests.support.cli import run_sokbo, write_demo_config
 from tests.support.configs import write_config
 from tests.support.fixture_server import serve_fixture
 from tests.support.scheduling import store_runs
-from tests.support.scrapyd_node import free_port, scrapyd_node
+from tests.support.scrapyd_node import free_port, kill_node, scrapyd_node
 from tests.support.sites import SITES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -174,3 +175,45 @@ def test_a_restarted_scheduler_follows_the_job_to_its_end(
     assert posts and len(posts) == row["stats"]["sokbo/articles/new"]
     assert (tmp_path / "sites" / "out" / "feeds" / "rss.xml").is_file()
     assert f"slow: following job {row['job']} on {node.url}" in runner_log.text
+
+
+def test_a_node_that_dies_mid_run_costs_nothing(
+    tmp_path: Path,
+    postgres_db: str,
+    runner_log: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A node dies (Scrapyd and its job, SIGKILL) in the middle of a run: the run is
+    recorded as lost, the source's next run goes to the other node and completes, and
+    the sites end with exactly the posts and feeds a local crawl writes."""
+    monkeypatch.setattr(remote, "NODE_LOST_SECONDS", 2.0)
+    with serve_fixture(SITES / "jsonfeed", delay=2) as server:
+        source = f'kind = "feed"\nstart_urls = ["{server.base_url}/feed.json"]'
+        local = write_config(tmp_path / "local", {"src": source})
+        assert run_sokbo("--config", str(local), "crawl", cwd=local.parent).returncode == 0
+        env = {"SOKBO_STORE": postgres_db}
+        with (
+            scrapyd_node(tmp_path / "node-a", env) as node_a,
+            scrapyd_node(tmp_path / "node-b", env) as node_b,
+        ):
+            path = write_config(tmp_path / "central", {"src": source})
+            with_cluster(path, postgres_db, [node_a.url, node_b.url])
+            config = load_config(path)
+            results: list[object] = []
+            first = threading.Thread(
+                target=lambda: results.append(run_source(config, path, "src", Crawls()))
+            )
+            first.start()
+            deadline = time.monotonic() + 30
+            while not any(row["job"] for row in store_runs(postgres_db)):
+                assert time.monotonic() < deadline, "the run was never handed to a node"
+                time.sleep(0.1)
+            time.sleep(5)  # the job has fetched the feed and is fetching articles
+            kill_node(node_a)
+            first.join(60)
+            second = run_source(config, path, "src", Crawls())
+    lost, done = store_runs(postgres_db)
+    assert lost["node"] == node_a.url and lost["errors"].startswith("node lost: "), lost
+    assert (done["node"], done["reason"], done["exit_status"]) == (node_b.url, "finished", 0)
+    assert second is not None and second.exit_status == 0
+    assert site_files(path.parent) == site_files(local.parent)

@@ -6,8 +6,10 @@ holds Scrapyd's own options."""
 from __future__ import annotations
 
 import configparser
+import contextlib
 import io
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +21,7 @@ from pathlib import Path
 from sokbo.scrapyd import Job, Scrapyd, ScrapydError
 
 SCRAPYD = Path(sys.executable).with_name("scrapyd")
+_PROCESSES: dict[str, subprocess.Popen[bytes]] = {}  # running nodes, by URL
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "node" / "scrapy.cfg"
 
 
@@ -58,10 +61,18 @@ def scrapyd_node(folder: Path, env: dict[str, str], max_proc: int = 2) -> Iterat
     (folder / "scrapy.cfg").write_text(node_conf(folder, port, max_proc), "utf-8")
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SCRAPY", "SOKBO"))}
     with (folder / "scrapyd.log").open("wb") as log:
+        # A session of its own: `kill_node` ends Scrapyd and its jobs together, as a
+        # machine that dies does.
         process = subprocess.Popen(
-            [str(SCRAPYD)], cwd=folder, env={**clean, **env}, stdout=log, stderr=log
+            [str(SCRAPYD)],
+            cwd=folder,
+            env={**clean, **env},
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
         )
     node = Scrapyd(f"http://127.0.0.1:{port}", timeout=5)
+    _PROCESSES[node.url] = process
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -75,12 +86,21 @@ def scrapyd_node(folder: Path, env: dict[str, str], max_proc: int = 2) -> Iterat
                 time.sleep(0.1)
         yield node
     finally:
-        process.terminate()
+        _PROCESSES.pop(node.url, None)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(15)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def kill_node(node: Scrapyd) -> None:
+    """SIGKILL Scrapyd and every job it runs: the node is gone."""
+    process = _PROCESSES[node.url]
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def wait_finished(node: Scrapyd, job_id: str, timeout: float = 120) -> Job:
