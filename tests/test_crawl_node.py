@@ -5,6 +5,9 @@ local `sokbo crawl` writes."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +21,8 @@ from sokbo.exitcodes import EXIT_LOCKED
 from sokbo.lock import source_lock
 from sokbo.store import Store
 from tests.support.cli import SETTINGS, assert_crawl_ok, run_scrapy, run_sokbo, write_demo_config
+from tests.support.configs import write_config
+from tests.support.feed_fixtures import make_article
 from tests.support.scrapyd_node import job_log, scrapyd_node, wait_finished
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
@@ -211,3 +216,44 @@ def test_a_node_job_for_a_source_crawled_elsewhere_ends_at_once(
         assert len(list(store.articles_for_sources(["demo-tistory"]))) == 5
     finally:
         store.close()
+
+
+def _stored_queue(folder: Path, count: int) -> Path:
+    """A config whose store holds `count` articles that no site shows yet, as crawl nodes
+    leave them."""
+    path = write_config(folder, {"wire": 'kind = "feed"\nstart_urls = ["http://127.0.0.1:9/"]'})
+    store = Store.open(load_config(path).store)
+    try:
+        for number in range(count):
+            store.upsert(make_article(number), NOW)
+    finally:
+        store.close()
+    return path
+
+
+@pytest.mark.e2e
+def test_a_publisher_killed_mid_queue_finishes_it_without_a_post_twice(tmp_path: Path) -> None:
+    """SIGKILL `sokbo publish --pending` while it works through 300 posts: the next one
+    finishes the queue, removes what the killed write left, and the sites end exactly as
+    one uninterrupted publish leaves them."""
+    whole = _stored_queue(tmp_path / "whole", 300)
+    assert (
+        run_sokbo("--config", str(whole), "publish", "--pending", cwd=whole.parent).returncode == 0
+    )
+    cut = _stored_queue(tmp_path / "cut", 300)
+    posts = cut.parent / "sites" / "out" / "_posts"
+    command = [sys.executable, "-m", "sokbo", "--config", str(cut), "publish", "--pending"]
+    publisher = subprocess.Popen(command, cwd=cut.parent, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(list(posts.glob("*.md"))) < 50:  # well into the queue
+        assert time.monotonic() < deadline and publisher.poll() is None
+        time.sleep(0.01)
+    publisher.kill()
+    publisher.wait()
+    assert len(list(posts.glob("*.md"))) < 300, "the publisher finished before the kill"
+    again = run_sokbo("--config", str(cut), "publish", "--pending", cwd=cut.parent)
+    assert again.returncode == 0, again.stderr
+    written = int(again.stdout.split("posts: ")[1].split(" written")[0])
+    assert 0 < written < 300  # only what the killed one had not done (or cut short)
+    assert not list((cut.parent / "sites").rglob("*.tmp"))
+    assert site_files(cut.parent) == site_files(whole.parent)

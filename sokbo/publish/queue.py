@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sokbo.config import Config
-from sokbo.files import describe_write_error
+from sokbo.files import describe_write_error, remove_stale_temporaries
 from sokbo.lock import LockTimeout
 from sokbo.publish.feeds.write import write_queued_feeds
 from sokbo.publish.posts import publish_post
@@ -28,12 +28,15 @@ class Drained:
 
 
 def publish_pending(store: Store, config: Config, now: datetime) -> Drained:
-    """Every site's pending posts, oldest article first, then its queued feeds. A site
+    """Every site's pending posts, oldest article first, then its queued feeds, after
+    removing the temporary files a killed publisher left. A site
     whose folder refuses a write is one line in `failures`; its posts stay pending and
     its feeds queued for the next drain, and the other sites are published."""
     drained = Drained()
     for site in config.site:
         try:
+            for folder in (site.posts_dir, site.feeds_dir):  # what a killed write left
+                remove_stale_temporaries(folder)
             for source_id in site.sources:
                 for stored in store.pending_posts(site.id, source_id):
                     path, written = publish_post(store, site, stored, now)
