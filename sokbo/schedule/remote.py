@@ -24,7 +24,8 @@ from sokbo.store import Died, OpenRun, SettledRun, Store
 logger = logging.getLogger("sokbo.schedule.runner")
 
 # How often a job's state is asked of its node.
-POLL_SECONDS = 1.0
+POLL_SECONDS = 0.5
+_HANDING_OUT = threading.Lock()
 # A node that does not answer for this long has lost the job (it died, or its network).
 NODE_LOST_SECONDS = 60.0
 
@@ -43,19 +44,23 @@ def run_remote(
     if prepared is None:
         return None
     run, config_id = prepared
-    node = free_node(config.cluster)
+    job = f"{source.id}-{run.id}"
+    arguments = {"source": source.id, "config_id": str(config_id), "run_id": str(run.id)}
+    # One hand-out at a time: a job handed out shows in its node's load at once, so the
+    # next run sees that slot taken (runs due together would all pick the same node).
+    with _HANDING_OUT:
+        node = free_node(config.cluster)
+        try:
+            if node is not None:
+                job = node.schedule(source.kind, arguments, job_id=job)
+        except ScrapydError as exc:
+            logger.error("%s: not started: %s", source.id, exc)
+            in_store(config, source.id, lambda store: store.discard_run(run))
+            return RunResult(source.id, EXIT_FAILED, time.monotonic() - clock, {}, str(exc))
     if node is None:
         logger.warning("%s: not started: no crawl node has a free slot", source.id)
         in_store(config, source.id, lambda store: store.discard_run(run))
         return RunResult(source.id, 0, time.monotonic() - clock, {}, None, skipped=True)
-    job = f"{source.id}-{run.id}"
-    arguments = {"source": source.id, "config_id": str(config_id), "run_id": str(run.id)}
-    try:
-        job = node.schedule(source.kind, arguments, job_id=job)
-    except ScrapydError as exc:
-        logger.error("%s: not started: %s", source.id, exc)
-        in_store(config, source.id, lambda store: store.discard_run(run))
-        return RunResult(source.id, EXIT_FAILED, time.monotonic() - clock, {}, str(exc))
     in_store(config, source.id, lambda store: store.assign_job(run, node.url, job))
     logger.info("%s: run started on %s (job %s)", source.id, node.url, job)
     return _follow_and_settle(config, source, run, node, job, crawls, clock)
