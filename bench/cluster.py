@@ -29,7 +29,6 @@ import argparse
 import os
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,18 +51,11 @@ from sokbo.scrapyd import Scrapyd, ScrapydError
 from sokbo.store import articles, posts, runs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from crawl import TEMPLATES, article_page
+from crawl import TEMPLATES, _free_port, article_page
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Sources:

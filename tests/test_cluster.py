@@ -21,7 +21,7 @@ from sokbo.schedule import remote
 from sokbo.schedule.crawls import Crawls
 from sokbo.schedule.remote import reattach
 from sokbo.schedule.runner import run_source
-from tests.support.cli import run_sokbo, write_demo_config
+from tests.support.cli import run_sokbo, site_files, write_demo_config
 from tests.support.configs import write_config
 from tests.support.fixture_server import serve_fixture
 from tests.support.scheduling import store_runs
@@ -49,11 +49,6 @@ def with_cluster(config: Path, store: str, nodes: list[str], extra: str = "") ->
         text = f'[store]\nurl = "{store}"\n' + text
     listed = ", ".join(f'"{node}"' for node in nodes)
     config.write_text(f"{text}\n[cluster]\nscrapyd = [{listed}]\n{extra}", "utf-8")
-
-
-def site_files(folder: Path) -> dict[str, bytes]:
-    sites = folder / "sites"
-    return {str(p.relative_to(sites)): p.read_bytes() for p in sorted(sites.rglob("*.*"))}
 
 
 def test_a_run_goes_to_a_node_and_the_scheduler_publishes_it(

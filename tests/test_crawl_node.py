@@ -20,12 +20,24 @@ from sokbo.demo.server import SITE_ROOT, serve
 from sokbo.exitcodes import EXIT_LOCKED
 from sokbo.lock import source_lock
 from sokbo.store import Store
-from tests.support.cli import SETTINGS, assert_crawl_ok, run_scrapy, run_sokbo, write_demo_config
+from tests.support.cli import (
+    SETTINGS,
+    assert_crawl_ok,
+    run_scrapy,
+    run_sokbo,
+    site_files,
+    write_demo_config,
+)
 from tests.support.configs import write_config
 from tests.support.feed_fixtures import make_article
 from tests.support.scrapyd_node import job_log, scrapyd_node, wait_finished
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
+
+
+def node_job(config_id: int | str) -> tuple[str, ...]:
+    """The command Scrapyd runs on a node for the demo source, as `scrapy` arguments."""
+    return ("crawl", "feed", "-a", "source=demo-tistory", "-a", f"config_id={config_id}")
 
 
 def save_config(path: Path) -> int:
@@ -35,11 +47,6 @@ def save_config(path: Path) -> int:
         return store.save_config(path.read_text("utf-8"), str(path.parent), NOW)
     finally:
         store.close()
-
-
-def site_files(folder: Path) -> dict[str, bytes]:
-    sites = folder / "sites"
-    return {str(p.relative_to(sites)): p.read_bytes() for p in sorted(sites.rglob("*.*"))}
 
 
 @pytest.fixture(scope="module")
@@ -63,16 +70,7 @@ def test_a_node_job_stores_and_the_central_node_publishes_the_same(
     node.mkdir()
     store_url = load_config(central).store.url
     env = {**SETTINGS, "SOKBO_STORE": store_url}
-    crawled = run_scrapy(
-        "crawl",
-        "feed",
-        "-a",
-        "source=demo-tistory",
-        "-a",
-        f"config_id={config_id}",
-        cwd=node,
-        env=env,
-    )
+    crawled = run_scrapy(*node_job(config_id), cwd=node, env=env)
     assert_crawl_ok(crawled)
     assert not (central.parent / "sites").exists(), "a crawl node wrote the sites' files"
     assert [p.name for p in node.iterdir()] == ["sokbo-state"]
@@ -164,16 +162,7 @@ def test_a_node_that_cannot_have_its_config_says_why_in_a_line(
 
 @pytest.mark.e2e
 def test_a_node_job_without_its_store_is_refused_in_a_line(tmp_path: Path) -> None:
-    crawled = run_scrapy(
-        "crawl",
-        "feed",
-        "-a",
-        "source=demo-tistory",
-        "-a",
-        "config_id=1",
-        cwd=tmp_path,
-        env=SETTINGS,
-    )
+    crawled = run_scrapy(*node_job(1), cwd=tmp_path, env=SETTINGS)
     assert crawled.returncode == 2
     assert crawled.stderr.strip().splitlines()[-1] == (
         "scrapy crawl feed: error: config 1 is read from the store: set SOKBO_STORE (the "
@@ -195,7 +184,7 @@ def test_a_node_job_for_a_source_crawled_elsewhere_ends_at_once(
     )
     central.write_text(text, "utf-8")
     config_id = save_config(central)
-    job = ("crawl", "feed", "-a", "source=demo-tistory", "-a", f"config_id={config_id}")
+    job = node_job(config_id)
     env = {**SETTINGS, "SOKBO_STORE": postgres_db}
     elsewhere = source_lock(load_config(central), "demo-tistory")  # another node's crawl
     assert elsewhere.try_acquire()

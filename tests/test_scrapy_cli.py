@@ -19,18 +19,13 @@ from tests.support.cli import (
     assert_crawl_ok,
     run_scrapy,
     run_sokbo,
+    site_files,
     write_demo_config,
 )
 
 pytestmark = pytest.mark.e2e
 
 CRAWL = ("crawl", "feed", "-a", "source=demo-tistory")
-
-
-def outputs(run: Path) -> dict[str, bytes]:
-    """Every post and feed file under a run's sites/, by relative path."""
-    sites = run / "sites"
-    return {str(p.relative_to(sites)): p.read_bytes() for p in sorted(sites.rglob("*.*"))}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +40,7 @@ def reference(base: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     run = tmp_path_factory.mktemp("sokbo-crawl")
     result = run_sokbo("--config", str(write_demo_config(run, base)), "crawl", cwd=run)
     assert result.returncode == 0, result.stdout + result.stderr
-    files = outputs(run)
+    files = site_files(run)
     assert sum(name.endswith(".md") for name in files) == 20
     assert sum(name.endswith(".xml") for name in files) == 8
     assert sum(name.endswith("/feed.json") for name in files) == 4
@@ -77,7 +72,7 @@ def test_crawl_from_the_config_folder(
     folder = write_demo_config(tmp_path / "blog", base).parent
     result = run_scrapy(*CRAWL, cwd=folder, env=SETTINGS)
     assert_crawl_ok(result)
-    assert outputs(folder) == reference
+    assert site_files(folder) == reference
 
 
 def test_crawl_with_the_config_setting_from_another_folder(
@@ -91,7 +86,7 @@ def test_crawl_with_the_config_setting_from_another_folder(
     result = run_scrapy(*CRAWL, "-s", f"SOKBO_CONFIG={config}", cwd=elsewhere, env=env)
     assert_crawl_ok(result)
     # Paths in the config are relative to its folder, not to the working folder.
-    assert outputs(config.parent) == reference
+    assert site_files(config.parent) == reference
     assert list(elsewhere.iterdir()) == []
 
 
@@ -153,4 +148,4 @@ def test_a_crawl_extracting_in_workers_writes_the_same(
     result = run_scrapy(*CRAWL, *workers, cwd=folder, env=SETTINGS)
     assert_crawl_ok(result)
     assert "extracting in 1 worker process" in result.stderr
-    assert outputs(folder) == reference
+    assert site_files(folder) == reference

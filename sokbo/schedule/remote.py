@@ -14,10 +14,9 @@ from pathlib import Path
 
 from sokbo.config import ClusterConfig, Config, SourceConfig, format_duration
 from sokbo.exitcodes import EXIT_FAILED, EXIT_LOCKED
-from sokbo.outcome import crawl_counts
 from sokbo.publish.queue import publish_pending
 from sokbo.schedule.crawls import Crawls
-from sokbo.schedule.runrecord import RunResult, check_health, in_store, log_end
+from sokbo.schedule.runrecord import RunResult, check_health, ended, in_store
 from sokbo.scrapyd import Scrapyd, ScrapydError
 from sokbo.store import Died, OpenRun, SettledRun, Store
 
@@ -214,16 +213,7 @@ def _settle(
             "%s: skipped on %s: already running (another crawl holds its lock)", source.id, node.url
         )
         return RunResult(source.id, EXIT_LOCKED, seconds, {}, None, skipped=True)
-    result = RunResult(
-        source.id,
-        status,
-        seconds,
-        crawl_counts(settled.stats),
-        settled.errors,
-        crawl_seconds=settled.seconds,
-    )
-    log_end(result)
-    return result
+    return ended(source.id, status, seconds, settled)
 
 
 def _publish(store: Store, config: Config, who: str) -> None:

@@ -19,11 +19,10 @@ from pathlib import Path
 
 from sokbo.config import Config, ConfigError, SourceConfig, format_duration, load_config
 from sokbo.exitcodes import EXIT_LOCKED
-from sokbo.outcome import crawl_counts
 from sokbo.publish.feeds.write import write_queued_feeds
 from sokbo.schedule.crawls import CRAWLS, Crawls
 from sokbo.schedule.remote import run_remote
-from sokbo.schedule.runrecord import RunResult, check_health, in_store, log_end
+from sokbo.schedule.runrecord import RunResult, check_health, ended, in_store
 from sokbo.store import Died, OpenRun, SettledRun, Store
 
 logger = logging.getLogger(__name__)
@@ -111,16 +110,7 @@ def _run(
         return settled or SettledRun({}, died.errors, None)
 
     settled = in_store(config, source.id, settle) or SettledRun({}, died.errors, None)
-    result = RunResult(
-        source.id,
-        status,
-        seconds,
-        crawl_counts(settled.stats),
-        settled.errors,
-        crawl_seconds=settled.seconds,
-    )
-    log_end(result)
-    return result
+    return ended(source.id, status, seconds, settled)
 
 
 def _discard(config: Config, run: OpenRun | None) -> None:

@@ -13,7 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from sokbo.config import Config
 from sokbo.ops.status import check_health as check_source_health
-from sokbo.store import Store, store_error
+from sokbo.outcome import crawl_counts
+from sokbo.store import SettledRun, Store, store_error
 
 # The runner's logger: these lines are the runner's, wherever the run went.
 logger = logging.getLogger("sokbo.schedule.runner")
@@ -35,6 +36,20 @@ class RunResult:
     # close, without the process's start-up): what `sokbo status` shows as TOOK. None
     # when the crawl recorded no run.
     crawl_seconds: float | None = None
+
+
+def ended(source_id: str, status: int, seconds: float, settled: SettledRun) -> RunResult:
+    """The result of a run whose row is settled, said in the run's last log line."""
+    result = RunResult(
+        source_id,
+        status,
+        seconds,
+        crawl_counts(settled.stats),
+        settled.errors,
+        crawl_seconds=settled.seconds,
+    )
+    log_end(result)
+    return result
 
 
 def in_store(config: Config, source_id: str, work: Callable[[Store], T]) -> T | None:

@@ -25,6 +25,12 @@ def write_demo_config(folder: Path, base: str) -> Path:
     return path
 
 
+def site_files(folder: Path) -> dict[str, bytes]:
+    """Every post and feed file under a run's sites/, by relative path."""
+    sites = folder / "sites"
+    return {str(p.relative_to(sites)): p.read_bytes() for p in sorted(sites.rglob("*.*"))}
+
+
 def run_sokbo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """`python -m sokbo ARGS` in `cwd`."""
     return subprocess.run(
