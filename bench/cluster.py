@@ -51,7 +51,7 @@ from sokbo.scrapyd import Scrapyd, ScrapydError
 from sokbo.store import articles, posts, runs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from crawl import TEMPLATES, _free_port, article_page
+from crawl import TEMPLATES, _free_port, article_page, site_table
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -172,7 +172,6 @@ def _config(folder: Path, store: str, base: str, count: int, nodes: list[str], s
         'preset = "tistory"\n'
         for i in range(count)
     )
-    names = ", ".join(f'"s{i}"' for i in range(count))
     path = folder / "sokbo.toml"
     path.write_text(
         f"""[store]
@@ -184,17 +183,7 @@ state_dir = "{folder}/state"
 [cluster]
 scrapyd = [{listed}]
 slots = {slots}
-{sources}
-[[site]]
-id = "blog"
-title = "bench"
-base_url = "https://blog.example"
-posts_dir = "{folder}/site/_posts"
-feeds_dir = "{folder}/site/feeds"
-brand = "bench"
-footer = 'bench'
-sources = [{names}]
-""",
+{sources}{site_table(folder, [f"s{i}" for i in range(count)])}""",
         encoding="utf-8",
     )
     return path

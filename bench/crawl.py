@@ -125,7 +125,16 @@ id = "bench"
 kind = "sitemap"
 start_urls = ["{base}/sitemap.xml"]
 preset = "tistory"
+{site_table(folder, ["bench"])}""",
+        encoding="utf-8",
+    )
+    return config
 
+
+def site_table(folder: Path, sources: list[str]) -> str:
+    """The one destination site of a bench crawl, publishing `sources` under `folder`."""
+    names = ", ".join(f'"{name}"' for name in sources)
+    return f"""
 [[site]]
 id = "blog"
 title = "bench"
@@ -134,11 +143,8 @@ posts_dir = "{folder}/site/_posts"
 feeds_dir = "{folder}/site/feeds"
 brand = "bench"
 footer = 'bench'
-sources = ["bench"]
-""",
-        encoding="utf-8",
-    )
-    return config
+sources = [{names}]
+"""
 
 
 BARE_SPIDER = """

@@ -37,16 +37,14 @@ def node_config(config_id: str, store_url: str | None, state_dir: str) -> Config
         raise ConfigError(f"SOKBO_STORE: {problem}") from None
     try:
         store = Store(node_store.url, create=False)
+        try:
+            saved = store.saved_config(number)
+        finally:
+            store.close()
     except StoreMissing as exc:
         raise ConfigError(f"config {number}: {exc}") from None
     except SQLAlchemyError as exc:
         raise ConfigError(f"config {number}: store: {store_error(exc)}") from None
-    try:
-        saved = store.saved_config(number)
-    except SQLAlchemyError as exc:
-        raise ConfigError(f"config {number}: store: {store_error(exc)}") from None
-    finally:
-        store.close()
     if saved is None:
         raise ConfigError(f"config {number} is not in the store (the central node saves it)")
     config = parse_config(saved.text, Path(saved.base), f"config {number} in the store")
