@@ -246,3 +246,26 @@ def test_a_publisher_killed_mid_queue_finishes_it_without_a_post_twice(tmp_path:
     assert 0 < written < 300  # only what the killed one had not done (or cut short)
     assert not list((cut.parent / "sites").rglob("*.tmp"))
     assert site_files(cut.parent) == site_files(whole.parent)
+
+
+@pytest.mark.e2e
+def test_a_publisher_that_cannot_write_a_site_says_so_and_the_next_run_heals(
+    tmp_path: Path,
+) -> None:
+    """The posts folder is not a folder (a full or read-only disk fails the same way): one
+    line, exit 1, the posts stay waiting in the store; once the folder is fixed, the next
+    publish writes every one of them."""
+    path = _stored_queue(tmp_path / "central", 10)
+    posts = path.parent / "sites" / "out" / "_posts"
+    posts.parent.mkdir(parents=True)
+    posts.write_text("not a folder", "utf-8")
+    refused = run_sokbo("--config", str(path), "publish", "--pending", cwd=path.parent)
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [
+        f"site 'out': cannot write posts: {posts} is not a folder"
+    ]
+    posts.unlink()
+    healed = run_sokbo("--config", str(path), "publish", "--pending", cwd=path.parent)
+    assert healed.returncode == 0, healed.stderr
+    assert "posts: 10 written, 0 unchanged" in healed.stdout
+    assert len(list(posts.glob("*.md"))) == 10
