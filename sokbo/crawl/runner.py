@@ -1,0 +1,167 @@
+"""Scrapyd's runner on a sokbo crawl node: `runner = sokbo.crawl.runner` in the node's
+scrapy.cfg ([scrapyd]).
+
+Scrapyd starts every job as `python -m <runner> crawl SPIDER -a ... -s ...`. A new
+Python process that imports Scrapy, Twisted, SQLAlchemy and sokbo spends about 2 s of
+CPU before its first request: most of what polling a small feed costs, and on a busy
+node the thing that makes jobs wait for each other. This runner hands the job to a warm
+process of the node (sokbo.crawl.zygote) that has imported all that once and forks a
+crawl process per job. The job still runs in a process of its own, with this process's
+arguments, environment, folder and standard streams (so Scrapyd's log of the job is the
+same), and this process stays the one Scrapyd knows: it passes on the signals Scrapyd
+sends (cancel.json) and exits as the crawl did; when it is killed, the zygote kills the
+crawl.
+
+The warm process belongs to one Scrapyd (it ends when that Scrapyd has ended and its
+crawls with it) and to one version of the code: installing another sokbo or Scrapy makes
+the next job start a new one. When none can be had (not Linux; a failure), the job runs
+in this process as Scrapy's own command line, as Scrapyd's runner would run it (the
+project is the installed package: there is no egg to activate).
+
+Only the standard library is imported here: this process must start in milliseconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import BinaryIO, NoReturn
+
+# The signals Scrapyd (cancel.json) or an operator may send a job; passed on to the crawl.
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1)
+# How long a job waits for a zygote it has just started to listen.
+START_WAIT = 5.0
+LENGTH = struct.Struct("!I")
+
+
+def main() -> NoReturn:
+    args = sys.argv[1:]
+    scrapyd = os.getppid()
+    try:
+        # A runner whose Scrapyd has already gone (its parent is init) warms nothing up.
+        connection = None if scrapyd == 1 else _connect(address(scrapyd), scrapyd)
+    except OSError as exc:
+        _say(f"no warm crawl process ({exc}); this job starts Scrapy itself")
+        connection = None
+    if connection is None:
+        _run_here(args)
+    with connection, connection.makefile("rb") as replies:
+        try:
+            pid = _hand_over(connection, replies, args)
+        except OSError as exc:  # the job has not started: it may start here
+            _say(f"the warm crawl process did not take the job ({exc}); it runs here")
+            _run_here(args)
+        _exit_as(_follow(replies, pid))
+
+
+def address(scrapyd_pid: int) -> str:
+    """The zygote's socket: in Linux's abstract namespace (no file to leave behind; only
+    processes of this user are served), one per Scrapyd, folder and code version."""
+    key = "\n".join((str(scrapyd_pid), os.getcwd(), sys.executable, code_stamp()))
+    return "\0sokbo-runner-" + hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def code_stamp(package: Path | None = None) -> str:
+    """Changes when sokbo's code or the installed packages change: the newest modified
+    time of sokbo's modules, and of the folder the packages are installed in."""
+    root = package or Path(__file__).resolve().parent.parent
+    newest = 0
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            if name.endswith(".py"):
+                newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime_ns)
+    return f"{newest}:{os.stat(root.parent).st_mtime_ns}"
+
+
+def _connect(name: str, scrapyd: int) -> socket.socket | None:
+    """A connection to the zygote, started when there is none; None when it cannot be."""
+    if not sys.platform.startswith("linux") or not hasattr(os, "pidfd_open"):
+        return None
+    started = False
+    deadline = time.monotonic() + START_WAIT
+    while True:
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            connection.connect(name)
+            return connection
+        except ConnectionRefusedError:
+            connection.close()
+        if not started:
+            _start_zygote(name, scrapyd)
+            started = True
+        elif time.monotonic() > deadline:
+            _say("the warm crawl process did not start listening; this job starts Scrapy itself")
+            return None
+        time.sleep(0.05)
+
+
+def _start_zygote(name: str, scrapyd: int) -> None:
+    """A zygote for this Scrapyd, in its process group (a node that is killed as a whole
+    takes it along), its output nowhere: it has no job of its own to log to."""
+    subprocess.Popen(
+        [sys.executable, "-m", "sokbo.crawl.zygote", name.encode().hex(), str(scrapyd)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        close_fds=True,
+    )
+
+
+def _hand_over(connection: socket.socket, replies: BinaryIO, args: list[str]) -> int:
+    """Send the job (arguments, environment, folder, standard streams); the crawl's pid."""
+    request = json.dumps({"argv": args, "env": dict(os.environ), "cwd": os.getcwd()}).encode()
+    socket.send_fds(connection, [LENGTH.pack(len(request))], [0, 1, 2])
+    connection.sendall(request)
+    line = replies.readline().decode().strip()
+    if not line.startswith("pid "):
+        raise OSError(line or "it closed the connection")
+    return int(line.split()[1])
+
+
+def _follow(replies: BinaryIO, pid: int) -> str:
+    """Pass signals on to the crawl until it ends; how it ended ("exit N", "signal N")."""
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+    for signum in FORWARDED:
+        signal.signal(signum, forward)
+    return replies.readline().decode().strip()
+
+
+def _exit_as(status: str) -> NoReturn:
+    """Exit as the crawl did: with its code, or killed by its signal."""
+    kind, _, number = status.partition(" ")
+    if kind == "exit":
+        os._exit(int(number))
+    if kind == "signal":
+        signum = int(number)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        os._exit(128 + signum)  # a signal whose default is not to end the process
+    _say("the warm crawl process ended before the crawl reported its end; the crawl is gone")
+    os._exit(1)
+
+
+def _run_here(args: list[str]) -> NoReturn:
+    """The job as Scrapy's command line in this process (the pid Scrapyd follows)."""
+    os.execv(sys.executable, [sys.executable, "-m", "scrapy.cmdline", *args])
+
+
+def _say(line: str) -> None:
+    print(f"sokbo runner: {line}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    main()
