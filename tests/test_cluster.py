@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,11 +22,19 @@ from sokbo.schedule import remote
 from sokbo.schedule.crawls import Crawls
 from sokbo.schedule.remote import reattach
 from sokbo.schedule.runner import run_source
+from sokbo.schedule.scheduler import Scheduler
+from sokbo.store import Store
 from tests.support.cli import run_sokbo, site_files, write_demo_config
 from tests.support.configs import write_config
 from tests.support.fixture_server import serve_fixture
 from tests.support.scheduling import store_runs
-from tests.support.scrapyd_node import free_port, kill_node, scrapyd_node
+from tests.support.scrapyd_node import (
+    free_port,
+    kill_node,
+    restart_node,
+    scrapyd_node,
+    wait_finished,
+)
 from tests.support.sites import SITES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -242,3 +251,89 @@ def test_runs_due_together_go_to_different_nodes(tmp_path: Path, postgres_db: st
                 )
     assert all(r is not None and r.exit_status == 0 for r in results), results
     assert {row["node"] for row in store_runs(postgres_db)} == {node_a.url, node_b.url}
+
+
+def test_a_run_handed_out_but_never_started_is_recorded_lost(
+    tmp_path: Path, postgres_db: str, runner_log: pytest.LogCaptureFixture
+) -> None:
+    """The scheduler was killed after recording a run's node and job and before the node
+    had the job (the row it leaves is made here): the next scheduler does not close the row
+    as abandoned but follows the job, which the node does not know, records the run as
+    lost, and the source's next run completes."""
+    with serve_fixture(SITES / "jsonfeed") as server:
+        source = f'kind = "feed"\nstart_urls = ["{server.base_url}/feed.json"]'
+        local = write_config(tmp_path / "local", {"src": source})
+        assert run_sokbo("--config", str(local), "crawl", cwd=local.parent).returncode == 0
+        with scrapyd_node(tmp_path / "node", {"SOKBO_STORE": postgres_db}) as node:
+            path = write_config(tmp_path / "central", {"src": source})
+            with_cluster(path, postgres_db, [node.url])
+            config = load_config(path)
+            store = Store.open(config.store)
+            try:
+                run = store.open_run("src", datetime.now(UTC))
+                store.assign_job(run, node.url, f"src-{run.id}")
+            finally:
+                store.close()
+            Scheduler(config, path).store.close()  # its start closes abandoned rows
+            (before,) = store_runs(postgres_db)
+            assert before["reason"] == "running", "closed as abandoned, not followed"
+            followers = reattach(config, Crawls())
+            assert len(followers) == 1
+            followers[0].join(60)
+            second = run_source(config, path, "src", Crawls())
+    lost, done = store_runs(postgres_db)
+    assert lost["errors"].startswith("node lost: it does not know the job"), lost
+    assert (done["reason"], done["exit_status"]) == ("finished", 0)
+    assert second is not None and second.exit_status == 0
+    assert site_files(path.parent) == site_files(local.parent)
+
+
+def test_a_job_pending_when_scrapyd_restarts_runs_after_it(
+    tmp_path: Path, postgres_db: str, runner_log: pytest.LogCaptureFixture
+) -> None:
+    """Scrapyd restarts with one job running and one waiting in its queue: the waiting job
+    runs once Scrapyd is back and is recorded as usual; the running one, which the new
+    Scrapyd does not know, goes on and completes its own row; nothing is fetched or
+    written twice."""
+    with (
+        serve_fixture(SITES / "jsonfeed", delay=1) as one,
+        serve_fixture(SITES / "rdf-feed", delay=1) as two,
+    ):
+        sources = {
+            "one": f'kind = "feed"\nstart_urls = ["{one.base_url}/feed.json"]',
+            "two": f'kind = "feed"\nstart_urls = ["{two.base_url}/index.rdf"]',
+        }
+        local = write_config(tmp_path / "local", sources)
+        assert run_sokbo("--config", str(local), "crawl", cwd=local.parent).returncode == 0
+        env = {"SOKBO_STORE": postgres_db}
+        with scrapyd_node(tmp_path / "node", env, max_proc=1) as node:
+            path = write_config(tmp_path / "central", sources)
+            # Two slots said, one run at once on the node: the second job waits in its queue.
+            with_cluster(path, postgres_db, [node.url], "slots = 2\n")
+            config = load_config(path)
+            with ThreadPoolExecutor(2) as pool:
+                first = pool.submit(run_source, config, path, "one", Crawls())
+                deadline = time.monotonic() + 30
+                while not any(job.state == "running" for job in node.jobs().values()):
+                    assert time.monotonic() < deadline, "the first job never ran"
+                    time.sleep(0.1)
+                second = pool.submit(run_source, config, path, "two", Crawls())
+                while not any(job.state == "pending" for job in node.jobs().values()):
+                    assert time.monotonic() < deadline, "the second job never waited"
+                    time.sleep(0.1)
+                restart_node(node)
+                results = {"one": first.result(120), "two": second.result(120)}
+            rows = {row["source_id"]: row for row in store_runs(postgres_db)}
+            assert (rows["two"]["reason"], rows["two"]["exit_status"]) == ("finished", 0)
+            assert wait_finished(node, rows["two"]["job"]).state == "finished"
+            # The first crawl outlived its Scrapyd: it ends on its own and completes its row.
+            deadline = time.monotonic() + 60
+            while store_runs(postgres_db)[0]["reason"] == "running":
+                assert time.monotonic() < deadline, "the first crawl never completed its row"
+                time.sleep(0.2)
+            again = run_source(config, path, "one", Crawls())  # publishes what waits
+    assert results["two"] is not None and results["two"].exit_status == 0
+    assert again is not None and again.exit_status == 0
+    assert site_files(path.parent) == site_files(local.parent)
+    new = sum(row["stats"].get("sokbo/articles/new", 0) for row in store_runs(postgres_db))
+    assert new == len(list((local.parent / "sites" / "out" / "_posts").glob("*.md")))

@@ -9,6 +9,7 @@ import logging
 import math
 import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +26,9 @@ logger = logging.getLogger("sokbo.schedule.runner")
 # How often a job's state is asked of its node.
 POLL_SECONDS = 0.5
 _HANDING_OUT = threading.Lock()
+_BEING_HANDED: Counter[str] = Counter()  # jobs being handed to each node, by its URL
+# How long a run waits for hand-outs in flight to end when no node has a free slot.
+RESERVE_SECONDS = 5.0
 # A node that does not answer for this long has lost the job (it died, or its network).
 NODE_LOST_SECONDS = 60.0
 
@@ -36,31 +40,42 @@ def run_remote(
     now = datetime.now(UTC)
     text, base = config_path.read_text("utf-8"), str(config_path.resolve().parent)
 
-    def prepare(store: Store) -> tuple[OpenRun, int]:
-        return store.open_run(source.id, now), store.save_config(text, base, now)
-
-    prepared = in_store(config, source.id, prepare)
-    if prepared is None:
-        return None
-    run, config_id = prepared
-    job = f"{source.id}-{run.id}"
-    arguments = {"source": source.id, "config_id": str(config_id), "run_id": str(run.id)}
-    # One hand-out at a time: a job handed out shows in its node's load at once, so the
-    # next run sees that slot taken (runs due together would all pick the same node).
-    with _HANDING_OUT:
-        node = free_node(config.cluster)
+    def hand_out(store: Store) -> tuple[OpenRun, Scrapyd, str] | tuple[()]:
+        """The run handed to a node: (its row, the node, the job); () when no node has a
+        free slot (the row removed)."""
+        run = store.open_run(source.id, now)
+        job = f"{source.id}-{run.id}"
+        config_id = store.save_config(text, base, now)
+        arguments = {"source": source.id, "config_id": str(config_id), "run_id": str(run.id)}
+        node = _reserve(config.cluster)
+        if node is None:
+            store.discard_run(run)
+            return ()
         try:
-            if node is not None:
-                job = node.schedule(source.kind, arguments, job_id=job)
-        except ScrapydError as exc:
-            logger.error("%s: not started: %s", source.id, exc)
-            in_store(config, source.id, lambda store: store.discard_run(run))
-            return RunResult(source.id, EXIT_FAILED, time.monotonic() - clock, {}, str(exc))
-    if node is None:
+            # Recorded before the node has the job: a scheduler killed in between leaves a
+            # row that the next one follows (and records as lost, the node not knowing the
+            # job), never a job that runs unfollowed.
+            store.assign_job(run, node.url, job)
+            node.schedule(source.kind, arguments, job_id=job)
+        except ScrapydError:
+            store.discard_run(run)
+            raise
+        finally:
+            with _HANDING_OUT:
+                _BEING_HANDED[node.url] -= 1
+        return run, node, job
+
+    try:
+        handed = in_store(config, source.id, hand_out)
+    except ScrapydError as exc:
+        logger.error("%s: not started: %s", source.id, exc)
+        return RunResult(source.id, EXIT_FAILED, time.monotonic() - clock, {}, str(exc))
+    if handed is None:
+        return None
+    if not handed:
         logger.warning("%s: not started: no crawl node has a free slot", source.id)
-        in_store(config, source.id, lambda store: store.discard_run(run))
         return RunResult(source.id, 0, time.monotonic() - clock, {}, None, skipped=True)
-    in_store(config, source.id, lambda store: store.assign_job(run, node.url, job))
+    run, node, job = handed
     logger.info("%s: run started on %s (job %s)", source.id, node.url, job)
     return _follow_and_settle(config, source, run, node, job, crawls, clock)
 
@@ -124,6 +139,26 @@ def _follow_and_settle(
     return _settle(config, source, run, node, why, time.monotonic() - clock)
 
 
+def _reserve(cluster: ClusterConfig) -> Scrapyd | None:
+    """A node with a free slot, that slot counted as taken until the hand-out has ended.
+
+    One choice at a time, each counting the jobs being handed out (not yet in their node's
+    load): runs due together would all pick the same node. The hand-out itself is not
+    waited for, so a node slow to answer delays no other. A job that has reached its node
+    but whose hand-out has not returned yet is counted twice: while that may be why no
+    slot is free, the choice is made again shortly."""
+    deadline = time.monotonic() + RESERVE_SECONDS
+    while True:
+        with _HANDING_OUT:
+            node = free_node(cluster)
+            if node is not None:
+                _BEING_HANDED[node.url] += 1
+                return node
+            if not any(_BEING_HANDED.values()) or time.monotonic() > deadline:
+                return None
+        time.sleep(POLL_SECONDS / 5)
+
+
 def free_node(cluster: ClusterConfig) -> Scrapyd | None:
     """The node with the most free slots (its running and pending jobs against `slots`);
     a node that does not answer is passed over, with a line."""
@@ -135,7 +170,7 @@ def free_node(cluster: ClusterConfig) -> Scrapyd | None:
         except ScrapydError as exc:
             logger.warning("crawl node down: %s", exc)
             continue
-        free = cluster.slots - load.running - load.pending
+        free = cluster.slots - load.running - load.pending - _BEING_HANDED[url]
         if free > 0 and (best is None or free > best[0]):
             best = (free, node)
     return None if best is None else best[1]
@@ -162,7 +197,7 @@ def follow(
             time.sleep(POLL_SECONDS)
             continue
         if state is None:
-            return "node lost: it no longer knows the job (Scrapyd restarted?)"
+            return "node lost: it does not know the job (Scrapyd restarted, or never had it)"
         if state.state == "finished":
             return why
         now = time.monotonic()

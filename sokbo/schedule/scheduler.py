@@ -115,7 +115,9 @@ class Scheduler:
                     free.add(source_id)
             finally:
                 lock.release()
-        closed = self.store.abandon_open_runs(datetime.now(UTC), free)
+        # The runs handed to crawl nodes are followed to their end (remote.reattach).
+        cluster = bool(self.config.cluster.scrapyd)
+        closed = self.store.abandon_open_runs(datetime.now(UTC), free, but_jobs=cluster)
         if closed:
             logger.warning("closed %d run records left open by a scheduler that stopped", closed)
 

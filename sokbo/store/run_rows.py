@@ -180,15 +180,21 @@ class RunRows:
         with self.engine.connect() as conn:
             return set(conn.execute(query).scalars())
 
-    def abandon_open_runs(self, finished: datetime, source_ids: set[str]) -> int:
+    def abandon_open_runs(
+        self, finished: datetime, source_ids: set[str], *, but_jobs: bool = False
+    ) -> int:
         """Close the RUNNING rows of these sources (no crawl of them runs now: their runner
-        died before it could settle them); how many."""
+        died before it could settle them); how many. `but_jobs`: not those of runs handed
+        to crawl nodes (a scheduler follows them to their end: `open_jobs`)."""
         require_aware(finished)
         if not source_ids:
             return 0
+        which = (runs.c.reason == RUNNING) & runs.c.source_id.in_(sorted(source_ids))
+        if but_jobs:
+            which &= runs.c.job.is_(None)
         query = (
             runs.update()
-            .where((runs.c.reason == RUNNING) & runs.c.source_id.in_(sorted(source_ids)))
+            .where(which)
             .values(
                 reason="abandoned",
                 finished=finished,

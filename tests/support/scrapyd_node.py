@@ -22,6 +22,7 @@ from sokbo.scrapyd import Job, Scrapyd, ScrapydError
 
 SCRAPYD = Path(sys.executable).with_name("scrapyd")
 _PROCESSES: dict[str, subprocess.Popen[bytes]] = {}  # running nodes, by URL
+_FOLDERS: dict[str, tuple[Path, dict[str, str]]] = {}  # their folders and environments
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "node" / "scrapy.cfg"
 
 
@@ -60,33 +61,13 @@ def scrapyd_node(folder: Path, env: dict[str, str], max_proc: int = 2) -> Iterat
     port = free_port()
     (folder / "scrapy.cfg").write_text(node_conf(folder, port, max_proc), "utf-8")
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SCRAPY", "SOKBO"))}
-    with (folder / "scrapyd.log").open("wb") as log:
-        # A session of its own: `kill_node` ends Scrapyd and its jobs together, as a
-        # machine that dies does.
-        process = subprocess.Popen(
-            [str(SCRAPYD)],
-            cwd=folder,
-            env={**clean, **env},
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        )
     node = Scrapyd(f"http://127.0.0.1:{port}", timeout=5)
-    _PROCESSES[node.url] = process
+    _start(node, folder, {**clean, **env})
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                node.load()
-                break
-            except ScrapydError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log_text = (folder / "scrapyd.log").read_text(errors="replace")
-                    raise RuntimeError(f"scrapyd did not start:\n{log_text[-3000:]}") from None
-                time.sleep(0.1)
         yield node
     finally:
-        _PROCESSES.pop(node.url, None)
+        process = _PROCESSES.pop(node.url)
+        _FOLDERS.pop(node.url)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -96,11 +77,41 @@ def scrapyd_node(folder: Path, env: dict[str, str], max_proc: int = 2) -> Iterat
             process.wait()
 
 
+def _start(node: Scrapyd, folder: Path, env: dict[str, str]) -> None:
+    with (folder / "scrapyd.log").open("ab") as log:
+        # A session of its own: `kill_node` ends Scrapyd and its jobs together, as a
+        # machine that dies does.
+        process = subprocess.Popen(
+            [str(SCRAPYD)], cwd=folder, env=env, stdout=log, stderr=log, start_new_session=True
+        )
+    _PROCESSES[node.url] = process
+    _FOLDERS[node.url] = (folder, env)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            node.load()
+            return
+        except ScrapydError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log_text = (folder / "scrapyd.log").read_text(errors="replace")
+                raise RuntimeError(f"scrapyd did not start:\n{log_text[-3000:]}") from None
+            time.sleep(0.1)
+
+
 def kill_node(node: Scrapyd) -> None:
     """SIGKILL Scrapyd and every job it runs: the node is gone."""
     process = _PROCESSES[node.url]
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def restart_node(node: Scrapyd) -> None:
+    """Stop Scrapyd alone (SIGTERM; the jobs it runs go on without it, as they do when
+    Scrapyd restarts) and start it again in its folder, on its port."""
+    process = _PROCESSES[node.url]
+    process.terminate()
+    process.wait(15)
+    _start(node, *_FOLDERS[node.url])
 
 
 def wait_finished(node: Scrapyd, job_id: str, timeout: float = 120) -> Job:
