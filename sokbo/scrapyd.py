@@ -1,6 +1,6 @@
-"""Scrapyd's JSON API, the calls sokbo makes of a crawl node: its load, starting a job,
-following it and cancelling it. Every failure is a ScrapydError whose message is one line
-(the node, the call and what went wrong)."""
+"""Scrapyd's JSON API, the calls sokbo makes of a crawl node: its load and spiders,
+starting a job, following it and cancelling it. Every failure is a ScrapydError whose
+message is one line (the node, the call and what went wrong)."""
 
 from __future__ import annotations
 
@@ -75,6 +75,11 @@ class Scrapyd:
         form += [("setting", f"{name}={value}") for name, value in (settings or {}).items()]
         form += list(arguments.items())
         return str(self._call("schedule.json", form)["jobid"])
+
+    def spiders(self) -> list[str]:
+        """The project's spiders (listspiders.json). A node lists them by running a job's
+        runner once, which warms up sokbo's (sokbo.crawl.runner) for the jobs after."""
+        return [str(name) for name in self._call(f"listspiders.json?project={PROJECT}")["spiders"]]
 
     def jobs(self) -> dict[str, Job]:
         """The project's jobs this node knows, by id (finished ones as long as it keeps

@@ -20,7 +20,7 @@ from sokbo.exitcodes import EXIT_LOCKED
 from sokbo.lock import source_lock
 from sokbo.schedule import remote
 from sokbo.schedule.crawls import Crawls
-from sokbo.schedule.remote import reattach
+from sokbo.schedule.remote import ready_nodes, reattach
 from sokbo.schedule.runner import run_source
 from sokbo.schedule.scheduler import Scheduler
 from sokbo.store import Store
@@ -31,9 +31,11 @@ from tests.support.scheduling import store_runs
 from tests.support.scrapyd_node import (
     free_port,
     kill_node,
+    node_pid,
     restart_node,
     scrapyd_node,
     wait_finished,
+    zygote_of,
 )
 from tests.support.sites import SITES
 
@@ -337,3 +339,25 @@ def test_a_job_pending_when_scrapyd_restarts_runs_after_it(
     assert site_files(path.parent) == site_files(local.parent)
     new = sum(row["stats"].get("sokbo/articles/new", 0) for row in store_runs(postgres_db))
     assert new == len(list((local.parent / "sites" / "out" / "_posts").glob("*.md")))
+
+
+def test_a_scheduler_start_readies_every_node_at_once(
+    tmp_path: Path, postgres_db: str, runner_log: pytest.LogCaptureFixture
+) -> None:
+    """At its start the scheduler asks each node for sokbo's spiders: a line per node, and
+    a node that answers has its jobs' warm process running before its first job."""
+    down = f"http://127.0.0.1:{free_port()}"
+    env = {"SOKBO_STORE": postgres_db}
+    with (
+        scrapyd_node(tmp_path / "node-a", env) as node_a,
+        scrapyd_node(tmp_path / "node-b", env) as node_b,
+    ):
+        path = write_config(tmp_path, {"src": 'kind = "feed"\nstart_urls = ["http://x.invalid/"]'})
+        with_cluster(path, postgres_db, [node_a.url, down, node_b.url])
+        assert zygote_of(node_pid(node_a)) is None
+        ready_nodes(load_config(path).cluster)
+        assert zygote_of(node_pid(node_a)) is not None
+        assert zygote_of(node_pid(node_b)) is not None
+    assert f"crawl node {node_a.url}: ready" in runner_log.text
+    assert f"crawl node {node_b.url}: ready" in runner_log.text
+    assert f"crawl node down: scrapyd {down}: listspiders.json: " in runner_log.text

@@ -22,6 +22,7 @@ import pytest
 from sokbo.crawl.runner import code_stamp
 from tests.support.configs import write_config
 from tests.support.fixture_server import serve_fixture
+from tests.support.scrapyd_node import zygote_of
 from tests.support.sites import SITES
 
 pytestmark = pytest.mark.e2e
@@ -103,18 +104,6 @@ def node(folder: Path, **env: str) -> Iterator[Node]:
         if zygote is not None:  # it leaves within a second or two of its Scrapyd
             gone = _wait(lambda: not _exists(zygote), 10)
             assert gone, "the zygote outlived its Scrapyd"
-
-
-def zygote_of(scrapyd: int) -> int | None:
-    """The pid of the zygote serving the Scrapyd `scrapyd`, if one runs."""
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            words = cmdline.read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"sokbo.crawl.zygote" in words and words[-2:-1] == [str(scrapyd).encode()]:
-            return int(cmdline.parent.name)
-    return None
 
 
 def children(pid: int) -> list[int]:

@@ -29,6 +29,9 @@ _HANDING_OUT = threading.Lock()
 _BEING_HANDED: Counter[str] = Counter()  # jobs being handed to each node, by its URL
 # How long a run waits for hand-outs in flight to end when no node has a free slot.
 RESERVE_SECONDS = 5.0
+# How long a node may take to list its spiders at a scheduler's start (a cold node
+# starts Python and imports Scrapy to answer).
+READY_SECONDS = 60.0
 # A node that does not answer for this long has lost the job (it died, or its network).
 NODE_LOST_SECONDS = 60.0
 
@@ -78,6 +81,31 @@ def run_remote(
     run, node, job = handed
     logger.info("%s: run started on %s (job %s)", source.id, node.url, job)
     return _follow_and_settle(config, source, run, node, job, crawls, clock)
+
+
+def ready_nodes(cluster: ClusterConfig) -> None:
+    """At a scheduler's start: ask every node, at once, for sokbo's spiders, and say in a
+    line what each answered. A node lists them with a job's runner: its first job then
+    does not wait for that (Scrapyd answers nothing else meanwhile), nor for the warm-up
+    of the process its jobs fork from."""
+
+    def ask(url: str) -> None:
+        node = Scrapyd(url, cluster.username, cluster.password, timeout=READY_SECONDS)
+        try:
+            spiders = node.spiders()
+        except ScrapydError as exc:
+            logger.warning("crawl node down: %s", exc)
+            return
+        if {"feed", "listing", "sitemap"} <= set(spiders):
+            logger.info("crawl node %s: ready", url)
+        else:
+            logger.error("crawl node %s: the sokbo project has spiders %s", url, spiders)
+
+    threads = [threading.Thread(target=ask, args=(url,)) for url in cluster.scrapyd]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def reattach(config: Config, crawls: Crawls) -> list[threading.Thread]:

@@ -52,7 +52,7 @@ from sokbo.schedule.jobs import (
     sync_jobs,
 )
 from sokbo.schedule.logsetup import setup_logging
-from sokbo.schedule.remote import reattach
+from sokbo.schedule.remote import ready_nodes, reattach
 from sokbo.store import Store
 
 logger = logging.getLogger("sokbo.scheduler")
@@ -135,8 +135,9 @@ class Scheduler:
             _safe_url(self.config.jobstore_url),
             self.config.schedule.max_parallel,
         )
-        if self.config.cluster.scrapyd:  # jobs an earlier scheduler left on crawl nodes
-            reattach(self.config, CRAWLS)
+        if self.config.cluster.scrapyd:
+            ready_nodes(self.config.cluster)
+            reattach(self.config, CRAWLS)  # jobs an earlier scheduler left on crawl nodes
         try:
             # Paused until _started has brought the jobs in step with the config: a job
             # due now must not run on the schedule of a config that no longer says so.

@@ -128,3 +128,20 @@ def wait_finished(node: Scrapyd, job_id: str, timeout: float = 120) -> Job:
 def job_log(folder: Path, job_id: str) -> str:
     """The job's Scrapy log, as Scrapyd kept it."""
     return next((folder / "logs").rglob(f"{job_id}.log")).read_text("utf-8", errors="replace")
+
+
+def zygote_of(scrapyd: int) -> int | None:
+    """The pid of the warm process serving the jobs of the Scrapyd `scrapyd` (a pid), if
+    one runs (sokbo.crawl.zygote)."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"sokbo.crawl.zygote" in words and words[-2:-1] == [str(scrapyd).encode()]:
+            return int(cmdline.parent.name)
+    return None
+
+
+def node_pid(node: Scrapyd) -> int:
+    return _PROCESSES[node.url].pid
