@@ -4,7 +4,8 @@
                             [--nodes 1 2 4]
 
 Needs the local PostgreSQL server (127.0.0.1:5432, user postgres), as the tests do; each
-round gets a database of its own, dropped after.
+round gets a database of its own, dropped after. The nodes are readied first, as `sokbo
+schedule` readies them at its start (sokbo.schedule.remote.ready_nodes).
 
 `--sources` feed sources are served by one local server that answers every request
 after `--latency` seconds (a distant site). Each source is crawled with sokbo's default
@@ -26,14 +27,15 @@ cores, which a real cluster would not.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import secrets
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -46,6 +48,7 @@ from sqlalchemy import create_engine, select
 
 from sokbo.config import load_config
 from sokbo.schedule.crawls import Crawls
+from sokbo.schedule.remote import ready_nodes
 from sokbo.schedule.runner import run_source
 from sokbo.scrapyd import Scrapyd, ScrapydError
 from sokbo.store import articles, posts, runs
@@ -83,28 +86,44 @@ class Sources:
                 f"<title>source {source}</title><link>{self.base}/s{source}/</link>"
                 f"<description>bench</description>{''.join(items)}</channel></rss>"
             ).encode()
-        files, pause = self.files, latency
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                time.sleep(pause)
-                body = files.get(self.path.split("?")[0])
-                self.send_response(200 if body is not None else 404)
-                kind = "application/rss+xml" if self.path.endswith("/rss") else "text/html"
-                self.send_header("Content-Type", f"{kind}; charset=utf-8")
-                self.send_header("Content-Length", str(len(body or b"")))
-                self.end_headers()
-                self.wfile.write(body or b"")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # A process of its own: the sites are not in the central node's process.
+        self.process = multiprocessing.get_context("fork").Process(
+            target=_serve, args=(self.port, self.files, latency), daemon=True
+        )
+        self.process.start()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the sources' server did not start") from None
+                time.sleep(0.05)
 
     def close(self) -> None:
-        self.server.shutdown()
+        self.process.terminate()
+        self.process.join()
+
+
+def _serve(port: int, files: dict[str, bytes], pause: float) -> None:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            time.sleep(pause)
+            body = files.get(self.path.split("?")[0])
+            self.send_response(200 if body is not None else 404)
+            kind = "application/rss+xml" if self.path.endswith("/rss") else "text/html"
+            self.send_header("Content-Type", f"{kind}; charset=utf-8")
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    server.serve_forever()
 
 
 class Node:
@@ -143,10 +162,30 @@ class Node:
                     raise SystemExit(f"scrapyd did not start; see {folder}/scrapyd.log") from None
                 time.sleep(0.1)
 
+    def jobs_cpu(self) -> float:
+        """CPU seconds of the jobs this Scrapyd has run: its children's (the runners, and
+        the crawls when they run in them), and its zygote's (its own, the imports, and its
+        children's, the crawls it forked)."""
+        total = _cpu(self.process.pid, children_only=True)
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                words = cmdline.read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"sokbo.crawl.zygote" in words and str(self.process.pid).encode() in words:
+                total += _cpu(int(cmdline.parent.name), children_only=False)
+        return total
+
     def close(self) -> None:
         self.process.terminate()
         self.process.wait()
         self.log.close()
+
+
+def _cpu(pid: int, children_only: bool) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = fields[13:15] if children_only else fields[11:15]
+    return sum(int(tick) for tick in ticks) / os.sysconf("SC_CLK_TCK")
 
 
 def _database() -> str:
@@ -208,10 +247,13 @@ def poll_once(
                     return
                 time.sleep(0.2)
 
-        started = time.monotonic()
+        ready_nodes(config.cluster)  # as `sokbo schedule` does at its start
+        started, central = time.monotonic(), os.times()
         with ThreadPoolExecutor(nodes * slots) as pool:
             list(pool.map(run, [f"s{i}" for i in range(count)]))
         seconds = time.monotonic() - started
+        central_cpu = sum(os.times()[:2]) - sum(central[:2])
+        job_cpu = sum(node.jobs_cpu() for node in running) / count
         engine = create_engine(store)
         with engine.connect() as conn:
             query = select(articles.c.first_seen, posts.c.rendered).join(
@@ -229,6 +271,8 @@ def poll_once(
             "crawl_mean": statistics.mean(crawls),
             "lag_median": statistics.median(lags),
             "lag_max": max(lags),
+            "job_cpu": job_cpu,
+            "central_cpu": central_cpu / count,
         }
     finally:
         for node in running:
@@ -264,14 +308,15 @@ def main() -> None:
     )
     print(
         "| nodes | seconds to poll every source | speed-up | a crawl's own time, mean "
-        "| publisher lag median / max |"
+        "| publisher lag median / max | CPU per run: crawl job / central |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
     for nodes, measured in rows:
         print(
             f"| {nodes} | {measured['seconds']:.1f} | {first / measured['seconds']:.2f}x "
             f"| {measured['crawl_mean']:.1f} s "
-            f"| {measured['lag_median']:.2f} s / {measured['lag_max']:.2f} s |"
+            f"| {measured['lag_median']:.2f} s / {measured['lag_max']:.2f} s "
+            f"| {measured['job_cpu']:.2f} s / {measured['central_cpu']:.2f} s |"
         )
 
 
