@@ -223,6 +223,9 @@ class SiteConfig(Strict):
     language: str = "ko"
     timezone: TimeZone = "Asia/Seoul"
     attribution: bool = True
+    # The publication time in the front matter (`date: 2024-07-29 10:05:00 +0900`): Jekyll
+    # then orders a day's posts by time, and themes can show it. Off: the owner's format.
+    date_in_front_matter: bool = False
     permalink: str = "/:categories/:year/:month/:day/:title:output_ext"
     feeds_url: HttpUrl | None = None
     feeds: FeedSettings = FeedSettings()

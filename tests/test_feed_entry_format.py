@@ -11,6 +11,7 @@ for a raised version.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from importlib import metadata as package_metadata
 from pathlib import Path
@@ -255,3 +256,23 @@ def test_a_lowered_version_is_refused(tmp_path: Path, update: bool) -> None:
     problem = golden_problem(tmp_path / "golden", {"rss.xml": b"<item/>\n"}, current, update)
 
     assert problem is not None and "Only ever raise it" in problem
+
+
+def test_without_attribution_the_feeds_credit_the_site(tmp_path: Path) -> None:
+    """attribution = false: no source's author and no link to the original in any
+    format; Atom, which wants an author, names the site."""
+    site = canonical_site(tmp_path).model_copy(update={"attribution": False})
+    store = open_store(tmp_path)
+    try:
+        add(store, site, canonical_article(CANONICAL_BODY), PUBLISHED)
+        write_site_feeds(store, site)
+    finally:
+        store.close()
+    feeds = {kind: (site.feeds_dir / file).read_text("utf-8") for kind, file in FEED_FILES.items()}
+    for text in feeds.values():
+        assert "김기자" not in text and "lee@example.com" not in text
+        assert "wire.example.com/news/123" not in text
+    named = re.findall(r"<author>\s*<name>(.*?)</name>\s*</author>", feeds["atom"])
+    assert named == ["캐논 &lt;속보&gt; &amp; 뉴스"] * 2  # the feed's and the entry's
+    item = json.loads(feeds["json"])["items"][0]
+    assert "authors" not in item

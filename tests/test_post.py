@@ -60,6 +60,17 @@ def test_attribution_comes_last_unless_turned_off() -> None:
     assert "source_url" not in frontmatter.loads(render_post(stored(), quiet)).metadata
 
 
+def test_the_publication_time_in_the_front_matter_when_asked() -> None:
+    """On the site's clock, in the form Jekyll documents; absent by default (the owner's
+    format)."""
+    assert "date" not in frontmatter.loads(render_post(stored(), SITE)).metadata
+    timed = SITE.model_copy(update={"date_in_front_matter": True})
+    text = render_post(stored(), timed)
+    assert "\ndate: 2024-07-28 08:30:00 +0900\nsource_url: " in text
+    utc_site = timed.model_copy(update={"timezone": "UTC"})
+    assert "\ndate: 2024-07-27 23:30:00 +0000\n" in render_post(stored(), utc_site)
+
+
 def test_default_image_only_when_the_article_has_none() -> None:
     assert frontmatter.loads(render_post(stored(), SITE))["image"] == SITE.default_image
     own = stored(image="https://img.example/a.jpg")

@@ -66,6 +66,8 @@ def front_matter(stored: StoredArticle, site: SiteConfig) -> dict[str, Any]:
     image = lead_image(stored, site)
     if image:
         metadata["image"] = SingleQuoted(image)
+    if site.date_in_front_matter:
+        metadata["date"] = f"{post_date(stored, site):%Y-%m-%d %H:%M:%S %z}"
     if site.attribution:
         metadata["source_url"] = article.url
     return metadata

@@ -112,6 +112,26 @@ def test_jekyll_builds_the_bundled_site(tmp_path: Path) -> None:
     assert "본문" in visible_text(page.content)
 
 
+def test_a_days_posts_keep_their_times_in_jekyll(tmp_path: Path) -> None:
+    """With date_in_front_matter, Jekyll takes each post's time (its order among the
+    day's posts) from the front matter; without, every post of a day is at midnight."""
+
+    def times(timed: bool) -> list[datetime]:
+        site = make_site(tmp_path / str(timed), date_in_front_matter=timed)
+        posts = [make_post(site, "아침 속보", number=5), make_post(site, "저녁 속보", number=50)]
+        result = build(site, tmp_path / f"build-{timed}")
+        assert_built(result)
+        pages = [read_page(result.page(post_url(stored, site), site)) for stored in posts]
+        return [datetime.strptime(page.raw["date"], "%Y-%m-%d %H:%M:%S %z") for page in pages]
+
+    # Jekyll shows them on the build machine's clock (UTC here); the instants are the posts'.
+    assert times(True) == [
+        datetime(2024, 7, 29, 1, 5, tzinfo=UTC),
+        datetime(2024, 7, 29, 1, 50, tzinfo=UTC),
+    ]
+    assert len(set(times(False))) == 1
+
+
 def test_every_demo_post_becomes_its_page(demo_run: Published, tmp_path: Path) -> None:
     problems = []
     for site in demo_run.sites():

@@ -88,7 +88,8 @@ def feed_entry(
         content_html=render_body(stored, site).strip(),
         categories=tuple(post_categories(stored, site)),
         image=urljoin(site.base_url, image) if image else None,
-        authors=article.authors,
+        # Without attribution the site speaks for its posts: no source's author is named.
+        authors=article.authors if site.attribution else (),
         tags=article.tags,
         source_url=article.url if site.attribution else None,
     )
