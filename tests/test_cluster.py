@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -52,6 +53,19 @@ def base() -> Iterator[str]:
 def runner_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.INFO, logger="sokbo.schedule.runner")
     return caplog
+
+
+@contextmanager
+def two_feeds() -> Iterator[dict[str, str]]:
+    """Two feed sources, "one" and "two", whose servers answer after 1 s."""
+    with (
+        serve_fixture(SITES / "jsonfeed", delay=1) as one,
+        serve_fixture(SITES / "rdf-feed", delay=1) as two,
+    ):
+        yield {
+            "one": f'kind = "feed"\nstart_urls = ["{one.base_url}/feed.json"]',
+            "two": f'kind = "feed"\nstart_urls = ["{two.base_url}/index.rdf"]',
+        }
 
 
 def with_cluster(config: Path, store: str, nodes: list[str], extra: str = "") -> None:
@@ -231,14 +245,7 @@ def test_runs_due_together_go_to_different_nodes(tmp_path: Path, postgres_db: st
     slot, none waits in a node's queue. (That runs handed out at the very same instant see
     each other's slots taken is shown by bench/cluster.py: 1.38x with 2 nodes before,
     1.67x after.)"""
-    with (
-        serve_fixture(SITES / "jsonfeed", delay=1) as one,
-        serve_fixture(SITES / "rdf-feed", delay=1) as two,
-    ):
-        sources = {
-            "one": f'kind = "feed"\nstart_urls = ["{one.base_url}/feed.json"]',
-            "two": f'kind = "feed"\nstart_urls = ["{two.base_url}/index.rdf"]',
-        }
+    with two_feeds() as sources:
         env = {"SOKBO_STORE": postgres_db}
         with (
             scrapyd_node(tmp_path / "node-a", env, max_proc=1) as node_a,
@@ -297,14 +304,7 @@ def test_a_job_pending_when_scrapyd_restarts_runs_after_it(
     runs once Scrapyd is back and is recorded as usual; the running one, which the new
     Scrapyd does not know, goes on and completes its own row; nothing is fetched or
     written twice."""
-    with (
-        serve_fixture(SITES / "jsonfeed", delay=1) as one,
-        serve_fixture(SITES / "rdf-feed", delay=1) as two,
-    ):
-        sources = {
-            "one": f'kind = "feed"\nstart_urls = ["{one.base_url}/feed.json"]',
-            "two": f'kind = "feed"\nstart_urls = ["{two.base_url}/index.rdf"]',
-        }
+    with two_feeds() as sources:
         local = write_config(tmp_path / "local", sources)
         assert run_sokbo("--config", str(local), "crawl", cwd=local.parent).returncode == 0
         env = {"SOKBO_STORE": postgres_db}
