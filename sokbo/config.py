@@ -226,6 +226,14 @@ class SiteConfig(Strict):
     # The publication time in the front matter (`date: 2024-07-29 10:05:00 +0900`): Jekyll
     # then orders a day's posts by time, and themes can show it. Off: the owner's format.
     date_in_front_matter: bool = False
+    # One story carried by several sources (or by one source again, updated): `update`
+    # shows one post per story, re-rendered in place by a fuller version; `first` shows
+    # the first version only; `all` gives every version a post of its own.
+    stories: Literal["update", "first", "all"] = "update"
+    # Sources whose version of a story is preferred, best first (sokbo.publish.stories).
+    prefer_sources: list[str] = []
+    # The other versions' URLs in the front matter (`also_reported_by`). Off: the owner's format.
+    also_reported_by: bool = False
     permalink: str = "/:categories/:year/:month/:day/:title:output_ext"
     feeds_url: HttpUrl | None = None
     feeds: FeedSettings = FeedSettings()
@@ -273,6 +281,11 @@ class Config(Strict):
             for name in site.sources:
                 if name not in known:
                     raise ValueError(f"site '{site.id}': sources: no source with id '{name}'")
+            for name in site.prefer_sources:
+                if name not in site.sources:
+                    raise ValueError(
+                        f"site '{site.id}': prefer_sources: '{name}' is not one of its sources"
+                    )
         return self
 
     def get_source(self, source_id: str) -> SourceConfig:

@@ -215,12 +215,25 @@ def feed_lock(store_url: str, site_id: str) -> ProcessLock:
     write its feeds last, without the other's new post, and clear nothing to redo it.
     Beside a SQLite store's file (every process that builds its feeds opens it there),
     or in the database when it is PostgreSQL."""
+    return _site_lock(store_url, "feeds", site_id)
+
+
+def story_lock(store_url: str, site_id: str) -> ProcessLock:
+    """The lock of a site's story posts (sokbo.publish.posts). Two crawls publishing
+    versions of one story at once would otherwise both decide from what the post showed
+    before either wrote it, and the row could end naming a version the file does not show."""
+    return _site_lock(store_url, "stories", site_id)
+
+
+def _site_lock(store_url: str, kind: str, site_id: str) -> ProcessLock:
+    """Beside a SQLite store's file (every process that writes the site opens it there),
+    or in the database when it is PostgreSQL."""
     if store_url.startswith("postgresql"):
-        return AdvisoryLock(store_url, f"feeds {site_id}")
+        return AdvisoryLock(store_url, f"{kind} {site_id}")
     database = make_url(store_url).database
     if not database or database == ":memory:":
         return _NoLock()  # a store only this process can see
-    return FileLock(Path(database).resolve().parent / "locks" / "feeds" / f"{site_id}.lock")
+    return FileLock(Path(database).resolve().parent / "locks" / kind / f"{site_id}.lock")
 
 
 class LockTimeout(TimeoutError):

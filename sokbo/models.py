@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 # Evidence sources that are not the page itself: the feed entry that named the page, and
@@ -113,3 +113,14 @@ class StoredArticle:
     # When sokbo last saw the content change (first sight, or the last real edit): the
     # entry's `updated` in the feeds, so an edit moves it forward without a new entry.
     changed: datetime | None = None
+    # The URLs of the story's other versions, for the front matter's `also_reported_by`.
+    also_reported_by: tuple[str, ...] = ()
+    # Its story (the id of the story's first article), when the store said; None: ask it.
+    story: int | None = None
+
+    def showing(self, version: StoredArticle) -> StoredArticle:
+        """This post showing another version of its story: its own identity (id, slug,
+        date and categories, so the file name and the feed id stay) with the version's
+        content, and the version's change time (the feeds' `updated`)."""
+        article = replace(version.article, categories=self.article.categories)
+        return replace(self, article=article, changed=version.changed)

@@ -61,4 +61,7 @@ def crawl_counts(stats: Mapping[str, Any]) -> dict[str, int]:
         "dropped": sum(
             stat_count(stats, key) for key in stats if key.startswith(stat_keys.DROPPED)
         ),
+        "stories": stat_count(stats, stat_keys.STORIES_NEW),
+        "versions": stat_count(stats, stat_keys.STORY_VERSIONS),
+        "duplicates": stat_count(stats, stat_keys.STORY_DUPLICATES),
     }

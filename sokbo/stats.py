@@ -32,6 +32,11 @@ POSTS_UNCHANGED = "sokbo/posts/unchanged"
 # Posts of articles stored before this run (by a run that failed to publish them, or
 # before their site was added), published by this one.
 POSTS_PENDING = "sokbo/posts/pending"
+# Stories (sokbo.stories): articles that started one, versions a story's post now shows
+# (re-rendered in place), versions not posted because their story's post covers them.
+STORIES_NEW = "sokbo/stories/new"
+STORY_VERSIONS = "sokbo/stories/versions"
+STORY_DUPLICATES = "sokbo/stories/duplicates"
 FEEDS_WRITTEN = "sokbo/feeds/written"
 FEEDS_UNCHANGED = "sokbo/feeds/unchanged"
 

@@ -379,6 +379,7 @@ def test_the_json_has_stable_keys_utc_times_and_seconds() -> None:
         "new": 9,
         "updated": 1,
         "dropped": 0,
+        "stories": {"new": 0, "versions": 0, "duplicates": 0},
         "node": None,
     }
     assert yonhap["health"] == {"articles": 212, "body": 1.0, "date": 1.0, "image": 0.967}

@@ -17,6 +17,7 @@ from sokbo.files import describe_write_error
 from sokbo.publish.feeds.write import write_site_feeds
 from sokbo.publish.posts import publish_post
 from sokbo.publish.queue import publish_pending
+from sokbo.publish.stories import Placed
 from sokbo.store import store_error
 
 
@@ -44,7 +45,8 @@ def publish_queue(config: Config) -> int:
         print(f"wrote  {path}")
     for line in drained.failures:
         print(line, file=sys.stderr)
-    print(f"posts: {len(drained.posts)} written, {drained.unchanged} unchanged")
+    covered = f", {drained.covered} covered by their story's post" if drained.covered else ""
+    print(f"posts: {len(drained.posts)} written, {drained.unchanged} unchanged{covered}")
     return EXIT_FAILED if drained.failures else EXIT_OK
 
 
@@ -85,10 +87,12 @@ def republish(config: Config) -> int:
         for site in config.site:
             try:
                 for stored in store.articles_for_sources(site.sources):
-                    path, changed = publish_post(store, site, stored, now)
-                    if changed:
-                        print(f"wrote  {path}")
-                    written, unchanged = written + changed, unchanged + (not changed)
+                    published = publish_post(store, site, stored, now)
+                    if published.written:
+                        print(f"wrote  {published.path}")
+                    elif published.placed is not Placed.COVERED:
+                        unchanged += 1
+                    written += published.written
             except OSError as exc:
                 reason = describe_write_error(exc, site.posts_dir)
                 print(f"site '{site.id}': cannot write posts: {reason}", file=sys.stderr)

@@ -47,6 +47,11 @@ class LastRun:
     updated: int
     dropped: int
     node: str | None = None  # the crawl node it ran on; None: the scheduler's machine
+    # Stories (SiteConfig.stories): articles that started one, versions a story's post
+    # now shows instead of an earlier one, versions not posted (their story's post covers them).
+    stories: int = 0
+    versions: int = 0
+    duplicates: int = 0
 
     @property
     def duration(self) -> timedelta:
@@ -129,6 +134,9 @@ def last_run_from(row: Mapping[Any, Any]) -> LastRun:
         updated=counts["updated"],
         dropped=counts["dropped"],
         node=row.get("node"),
+        stories=counts["stories"],
+        versions=counts["versions"],
+        duplicates=counts["duplicates"],
     )
 
 
@@ -275,7 +283,7 @@ _HEADERS = (
     "SCHEDULE",
 )
 # Numbers and shares are right-aligned, so that their digits line up.
-_RIGHT = frozenset({"NEW", "UPD", "DROP", "24H", "BODY", "DATE", "IMAGE"})
+_RIGHT = frozenset({"NEW", "UPD", "DROP", "24H", "BODY", "DATE", "IMAGE", "STORIES"})
 
 
 def format_table(overview: Overview, now: datetime) -> str:
@@ -287,6 +295,10 @@ def format_table(overview: Overview, now: datetime) -> str:
     rows = overview.sources
     headers: tuple[str, ...] = _HEADERS
     cells = [_cells(row, now) for row in rows]
+    if any(row.last_run and (row.last_run.versions or row.last_run.duplicates) for row in rows):
+        # One story from several sources: new stories / new versions / duplicates not posted.
+        headers = (*headers, "STORIES")
+        cells = [(*line, _stories(row)) for line, row in zip(cells, rows, strict=True)]
     if any(row.last_run and row.last_run.node for row in rows):  # crawl nodes: where it ran
         headers = (*headers, "NODE")
         cells = [(*line, _node(row)) for line, row in zip(cells, rows, strict=True)]
@@ -328,6 +340,12 @@ def _cells(row: SourceStatus, now: datetime) -> tuple[str, ...]:
     upcoming = "-" if row.next_run is None else _until(row.next_run - now)
     marker = "!" if row.alerts else ""
     return (marker, row.source_id, *done, str(row.new_last_24h), *shares, upcoming, schedule)
+
+
+def _stories(row: SourceStatus) -> str:
+    """`new/versions/duplicates` of the last run, `-` when it never ran."""
+    run = row.last_run
+    return "-" if run is None else f"{run.stories}/{run.versions}/{run.duplicates}"
 
 
 def _node(row: SourceStatus) -> str:
@@ -424,6 +442,11 @@ def _json_row(row: SourceStatus) -> dict[str, Any]:
             "new": run.new,
             "updated": run.updated,
             "dropped": run.dropped,
+            "stories": {
+                "new": run.stories,
+                "versions": run.versions,
+                "duplicates": run.duplicates,
+            },
             "node": run.node,
         },
         "new_last_24h": row.new_last_24h,

@@ -46,6 +46,9 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
         f"  articles         {_count(stats, stat_keys.stored('new'))} new, "
         f"{_count(stats, stat_keys.stored('updated'))} updated, "
         f"{_count(stats, stat_keys.stored('unchanged'))} unchanged",
+        f"  stories          {_count(stats, stat_keys.STORIES_NEW)} new, "
+        f"{_count(stats, stat_keys.STORY_VERSIONS)} new versions shown, "
+        f"{_count(stats, stat_keys.STORY_DUPLICATES)} duplicates not posted",
         f"  posts            {written} written, {unchanged} unchanged"
         + _left_over(_count(stats, stat_keys.FAILED_POSTS), "the next run writes them"),
         f"  feeds            {_count(stats, stat_keys.FEEDS_WRITTEN)} written, "

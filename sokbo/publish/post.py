@@ -70,6 +70,8 @@ def front_matter(stored: StoredArticle, site: SiteConfig) -> dict[str, Any]:
         metadata["date"] = f"{post_date(stored, site):%Y-%m-%d %H:%M:%S %z}"
     if site.attribution:
         metadata["source_url"] = article.url
+    if site.also_reported_by and stored.also_reported_by:
+        metadata["also_reported_by"] = list(stored.also_reported_by)
     return metadata
 
 

@@ -14,6 +14,7 @@ from sokbo.files import describe_write_error, remove_stale_temporaries
 from sokbo.lock import LockTimeout
 from sokbo.publish.feeds.write import write_queued_feeds
 from sokbo.publish.posts import publish_post
+from sokbo.publish.stories import Placed
 from sokbo.store import Store
 
 
@@ -23,6 +24,7 @@ class Drained:
 
     posts: list[Path] = field(default_factory=list)  # written
     unchanged: int = 0  # posts whose file already held exactly them
+    covered: int = 0  # versions of stories the sites already show (SiteConfig.stories)
     feeds: list[Path] = field(default_factory=list)  # written
     failures: list[str] = field(default_factory=list)  # one line per site that failed
 
@@ -39,9 +41,11 @@ def publish_pending(store: Store, config: Config, now: datetime) -> Drained:
                 remove_stale_temporaries(folder)
             for source_id in site.sources:
                 for stored in store.pending_posts(site.id, source_id):
-                    path, written = publish_post(store, site, stored, now)
-                    if written:
-                        drained.posts.append(path)
+                    published = publish_post(store, site, stored, now)
+                    if published.written:
+                        drained.posts.append(published.path)
+                    elif published.placed is Placed.COVERED:
+                        drained.covered += 1
                     else:
                         drained.unchanged += 1
         except OSError as exc:

@@ -35,6 +35,7 @@ from sokbo.store.schema import (
     posts,
     runs,
 )
+from sokbo.store.story_rows import StoryAssignment, StoryRows
 
 __all__ = [
     "RUNNING",
@@ -48,6 +49,7 @@ __all__ = [
     "SettledRun",
     "Store",
     "StoreMissing",
+    "StoryAssignment",
     "UTCDateTime",
     "article_values",
     "articles",
@@ -95,7 +97,7 @@ class StoreMissing(Exception):
     """`Store(url, create=False)` of a store that was never made: nothing has run yet."""
 
 
-class Store(PostRows, FeedEntryRows, FetchRows, RunRows, ConfigRows):
+class Store(PostRows, FeedEntryRows, FetchRows, RunRows, ConfigRows, StoryRows):
     """The store: open (creating or updating the schema), use, close.
 
     `create=False` opens an existing store only, creating nothing (no folder, file or

@@ -13,6 +13,8 @@ from sokbo.models import Article, StoredArticle
 from sokbo.slug import disambiguate, slugify
 from sokbo.store.fetch_rows import note_fetch
 from sokbo.store.schema import articles, require_aware
+from sokbo.store.story_rows import lock_stories, place_in_story
+from sokbo.stories import Signature
 
 
 class ArticleRows:
@@ -20,12 +22,16 @@ class ArticleRows:
 
     engine: Engine
 
-    def upsert(self, article: Article, now: datetime) -> StoredArticle:
+    def upsert(
+        self, article: Article, now: datetime, signature: Signature | None = None
+    ) -> StoredArticle:
         """Insert a new article, update a changed one, or only mark it checked.
 
         The slug and the publication date are fixed at first sight so that the post's
         file name never moves. An article that says which URL was fetched for it
-        (`fetched_url`) has that fetch recorded in the same transaction.
+        (`fetched_url`) has that fetch recorded in the same transaction. Given its story
+        signature (sokbo.stories), the article is placed in its story in that
+        transaction too (StoryRows.assign_story), so no article is stored without one.
         """
         require_aware(now, article.published, article.modified)
         digest = article.content_hash()
@@ -34,6 +40,8 @@ class ArticleRows:
         # insert, the second lookup finds its row and this becomes an update or a check.
         for _attempt in range(2):
             with self.engine.begin() as conn:
+                if signature is not None:
+                    lock_stories(conn)
                 row = conn.execute(select(articles).where(articles.c.url == article.url)).first()
                 if row is not None:
                     status = "unchanged" if row.content_hash == digest else "updated"
@@ -42,15 +50,18 @@ class ArticleRows:
                         update = values | {"changed": now, "published": row.published}
                     conn.execute(articles.update().where(articles.c.id == row.id).values(**update))
                     _note_fetch(conn, article, now)
+                    story = place_in_story(conn, row.id, signature) if signature else None
                     changed = now if status == "updated" else row.changed
-                    return StoredArticle(row.id, article, row.slug, row.published, status, changed)
-            stored = self._insert(article, values, now)
+                    return StoredArticle(
+                        row.id, article, row.slug, row.published, status, changed, story=story
+                    )
+            stored = self._insert(article, values, now, signature)
             if stored is not None:
                 return stored
         raise RuntimeError(f"{article.url} is neither insertable nor found")
 
     def _insert(
-        self, article: Article, values: dict[str, Any], now: datetime
+        self, article: Article, values: dict[str, Any], now: datetime, signature: Signature | None
     ) -> StoredArticle | None:
         """Insert under the title's slug, else the URL-suffixed one; None if the URL is taken."""
         slug = slugify(article.title, article.url)
@@ -58,11 +69,16 @@ class ArticleRows:
         for candidate in (slug, disambiguate(slug, article.url)):
             try:
                 with self.engine.begin() as conn:
+                    if signature is not None:
+                        lock_stories(conn)
                     result = conn.execute(articles.insert().values(slug=candidate, **values))
                     key = result.inserted_primary_key
                     assert key is not None
                     _note_fetch(conn, article, now)
-                return StoredArticle(int(key[0]), article, candidate, article.published, "new", now)
+                    story = place_in_story(conn, int(key[0]), signature) if signature else None
+                return StoredArticle(
+                    int(key[0]), article, candidate, article.published, "new", now, story=story
+                )
             except IntegrityError:
                 if self.get_by_url(article.url) is not None:  # a concurrent crawl won
                     return None

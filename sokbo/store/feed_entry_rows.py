@@ -7,9 +7,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine, and_, func, select
 
-from sokbo.store.schema import articles, feed_entries
+from sokbo.store.schema import articles, feed_entries, posts
 
 
 @dataclass(frozen=True)
@@ -44,15 +44,21 @@ class FeedEntryRows:
         """For each of these articles: its content marks and its kept entry on the site."""
         kept = feed_entries
         on_site = and_(kept.c.site_id == site_id, kept.c.article_id == articles.c.id)
+        # A post that shows another version of its story is built from that version.
+        post = and_(posts.c.site_id == site_id, posts.c.article_id == articles.c.id)
+        version = articles.alias("version")
+        shown = version.c.id == func.coalesce(posts.c.shows, articles.c.id)
         query = (
             select(
                 articles.c.id,
-                articles.c.content_hash,
+                version.c.content_hash,
                 articles.c.first_seen,
-                articles.c.changed,
+                version.c.changed,
                 kept,
             )
-            .select_from(articles.outerjoin(kept, on_site))
+            .select_from(
+                articles.outerjoin(kept, on_site).outerjoin(posts, post).join(version, shown)
+            )
             .where(articles.c.id.in_(list(article_ids)))
         )
         with self.engine.connect() as conn:
@@ -75,9 +81,9 @@ class FeedEntryRows:
             found.append(
                 EntrySource(
                     data[articles.c.id],
-                    data[articles.c.content_hash],
+                    data[version.c.content_hash],
                     data[articles.c.first_seen],
-                    data[articles.c.changed],
+                    data[version.c.changed],
                     entry,
                 )
             )

@@ -11,6 +11,7 @@ from sokbo.models import StoredArticle
 from sokbo.store.article_rows import ArticleRows, stored_article
 from sokbo.store.schema import (
     articles,
+    covered_articles,
     feed_queue,
     post_categories,
     posts,
@@ -20,6 +21,11 @@ from sokbo.store.schema import (
 
 # The site feed's key in the feed queue (no category slug is empty).
 SITE_FEED = ""
+
+# Posts again, to find the post that shows an article other than its own.
+posts_shown = posts.alias("posts_shown")
+# Articles again: the version a post shows.
+shown_articles = articles.alias("shown_articles")
 
 
 class PostRows(ArticleRows):
@@ -33,19 +39,34 @@ class PostRows(ArticleRows):
         slugs: Collection[str],
         written: bool,
         now: datetime,
+        shows: int | None = None,
     ) -> bool:
         """Remember which file shows an article on a site (and what it was rendered from),
         put the post in its category feeds' index and queue the feeds it changes, in one
         transaction: a kill either leaves the post waiting to be published, or recorded
         with its feeds queued. True when feeds were queued.
+
+        ``shows``: the article whose content the post shows, when it is another version
+        of the story than the post's own (``stored.changed`` is then that version's).
         """
         require_aware(now)
         key = (posts.c.site_id == site_id) & (posts.c.article_id == stored.id)
         with self.engine.begin() as conn:
-            known = conn.execute(select(posts.c.path, posts.c.article_changed).where(key)).first()
+            known = conn.execute(
+                select(posts.c.path, posts.c.article_changed, posts.c.shows).where(key)
+            ).first()
             moved_file = known is None or known.path != path
-            stale = moved_file or known is None or known.article_changed != stored.changed
-            values: dict[str, object] = {"path": path, "article_changed": stored.changed}
+            stale = (
+                moved_file
+                or known is None
+                or known.article_changed != stored.changed
+                or known.shows != shows
+            )
+            values: dict[str, object] = {
+                "path": path,
+                "article_changed": stored.changed,
+                "shows": shows,
+            }
             if written or moved_file:
                 values["rendered"] = now
             if known is None:
@@ -63,13 +84,31 @@ class PostRows(ArticleRows):
     def pending_posts(self, site_id: str, source_id: str) -> list[StoredArticle]:
         """The source's articles the site does not show yet, or shows as an older version:
         stored by a run that was stopped, or whose write failed, before the post was
-        recorded. Posts recorded by an older sokbo (no `article_changed`) count as shown."""
+        recorded. Posts recorded by an older sokbo (no `article_changed`) count as shown.
+
+        A version of a story the site shows through another article's post counts as
+        shown, until it changes; the version a post shows is pending when it changes."""
         on_site = (posts.c.site_id == site_id) & (posts.c.article_id == articles.c.id)
+        covered = (covered_articles.c.site_id == site_id) & (
+            covered_articles.c.article_id == articles.c.id
+        )
+        shown = posts_shown.c
+        shown_here = (shown.site_id == site_id) & (shown.shows == articles.c.id)
+        no_post = (
+            posts.c.article_id.is_(None)
+            & ~exists().where(shown_here)
+            & (
+                covered_articles.c.article_id.is_(None)
+                | (covered_articles.c.article_changed < articles.c.changed)
+            )
+        )
+        own_post_stale = posts.c.shows.is_(None) & (posts.c.article_changed < articles.c.changed)
+        shown_stale = exists().where(shown_here & (shown.article_changed < articles.c.changed))
         query = (
             select(articles)
-            .select_from(articles.outerjoin(posts, on_site))
+            .select_from(articles.outerjoin(posts, on_site).outerjoin(covered_articles, covered))
             .where(articles.c.source_id == source_id)
-            .where(posts.c.article_id.is_(None) | (posts.c.article_changed < articles.c.changed))
+            .where(no_post | own_post_stale | shown_stale)
             .order_by(articles.c.id)
         )
         with self.engine.connect() as conn:
@@ -82,7 +121,7 @@ class PostRows(ArticleRows):
             # Code-point order, as SQLite's BINARY, whatever the database's locale says.
             by_url = by_url.collate("C")
         query = (
-            select(articles)
+            select(articles.c.id)
             .join(posts, posts.c.article_id == articles.c.id)
             .where(posts.c.site_id == site_id)
             .order_by(articles.c.published.desc(), by_url)
@@ -90,15 +129,51 @@ class PostRows(ArticleRows):
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as conn:
-            return [stored_article(row._mapping, "unchanged") for row in conn.execute(query)]
+            ids = list(conn.execute(query).scalars())
+        by_id = self.post_articles(site_id, ids)
+        return [by_id[key] for key in ids]
 
     def newest_posts(
         self, site_id: str, limit: int, slug: str | None = None
     ) -> list[StoredArticle]:
         """A site's `limit` newest posts (of one category slug, if given), newest first."""
         ids = self.newest_post_ids(site_id, limit, slug)
-        by_id = self.articles_by_id(ids)
+        by_id = self.post_articles(site_id, ids)
         return [by_id[key] for key in ids]
+
+    def post_articles(self, site_id: str, article_ids: Collection[int]) -> dict[int, StoredArticle]:
+        """These articles' posts on the site, as they show: a post that shows another
+        version of its story keeps its own identity with that version's content
+        (StoredArticle.showing)."""
+        query = select(posts.c.article_id, posts.c.shows).where(
+            (posts.c.site_id == site_id)
+            & posts.c.article_id.in_(list(article_ids))
+            & posts.c.shows.is_not(None)
+        )
+        with self.engine.connect() as conn:
+            shows: dict[int, int] = {row.article_id: row.shows for row in conn.execute(query)}
+        by_id = self.articles_by_id({*article_ids, *shows.values()})
+        found = {}
+        for article_id in article_ids:
+            own = by_id.get(article_id)
+            if own is None:
+                continue
+            version = by_id.get(shows.get(article_id, article_id), own)
+            found[article_id] = own if version is own else own.showing(version)
+        return found
+
+    def story_post(self, site_id: str, article_id: int) -> tuple[StoredArticle, int] | None:
+        """The article's post on the site as it shows, and the id of the version it shows;
+        None while the article has no post there."""
+        query = select(posts.c.shows).where(
+            (posts.c.site_id == site_id) & (posts.c.article_id == article_id)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        found = self.post_articles(site_id, [article_id]).get(article_id)
+        return None if found is None else (found, row.shows or article_id)
 
     def newest_post_ids(self, site_id: str, limit: int, slug: str | None = None) -> list[int]:
         """The article ids of newest_posts, from an index alone: the cost follows `limit`,

@@ -10,12 +10,14 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -83,6 +85,10 @@ posts = Table(
     # The article's `changed` the post was rendered from: an article changed since (or
     # with no post at all) is waiting to be published, whatever stopped its run.
     Column("article_changed", UTCDateTime),
+    # The article whose content the post shows when it is not the post's own: a later,
+    # fuller version of the same story (sokbo.publish.stories). The post keeps its own
+    # article's file name and feed id; `article_changed` is then the shown one's.
+    Column("shows", Integer, ForeignKey("articles.id")),
 )
 
 # Which category feeds of a site each post is in, by the category's slug (the name of the
@@ -170,6 +176,49 @@ runs = Table(
 )
 
 
+# Stories (sokbo.stories, store.story_rows): every article's story, named by the id of the
+# story's first article, and its signature, read back to compare a later article with it.
+article_stories = Table(
+    "article_stories",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id"), primary_key=True),
+    Column("story_id", Integer, nullable=False, index=True),
+    Column("signature", LargeBinary, nullable=False),
+)
+
+# The locality-sensitive hashing index over the signatures: two articles sharing a band
+# key are compared; no key shared, no comparison (sokbo.stories.band_keys).
+story_bands = Table(
+    "story_bands",
+    metadata,
+    Column("key", BigInteger, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id"), primary_key=True),
+    # The key is the index: one b-tree on SQLite, not a table and an index beside it.
+    sqlite_with_rowid=False,
+)
+
+# Which article's post shows a story on a site: the first to claim it (an insert that only
+# one writer can win, so two crawls publishing one story at once make one post).
+story_claims = Table(
+    "story_claims",
+    metadata,
+    Column("site_id", String(64), primary_key=True),
+    Column("story_id", Integer, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id"), nullable=False),
+)
+
+# Versions of a story a site does not post on their own (policy update or first): covered
+# by the story's post, `article_changed` as for posts (a later edit is looked at again).
+covered_articles = Table(
+    "covered_articles",
+    metadata,
+    Column("site_id", String(64), primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id"), primary_key=True),
+    Column("post_article_id", Integer, ForeignKey("articles.id"), nullable=False),
+    Column("article_changed", UTCDateTime, nullable=False),
+)
+
+
 # The configs a central node hands to crawl nodes (store.config_rows): a job names one by id.
 configs = Table(
     "configs",
@@ -202,6 +251,11 @@ def update_or_insert(
     PostgreSQL), so a concurrent writer of the same row cannot make it fail."""
     statement = _upsert(conn.dialect.name, table, tuple(key), tuple(values))
     conn.execute(statement, {**key, **values})
+
+
+def insert_unless_present(conn: Connection, table: Table, values: Mapping[str, Any]) -> None:
+    """Insert the row unless one with its primary key exists (then leave that one as it is)."""
+    conn.execute(_INSERTS[conn.dialect.name](table).values(**values).on_conflict_do_nothing())
 
 
 @functools.cache

@@ -21,6 +21,7 @@ from sokbo.crawl.unavailable import stop_for_store
 from sokbo.files import describe_write_error, remove_stale_temporaries
 from sokbo.models import StoredArticle
 from sokbo.publish.posts import publish_post
+from sokbo.publish.stories import Placed
 from sokbo.store import store_error
 
 
@@ -72,13 +73,13 @@ class PublishPipeline(SokboPipeline):
     def _publish(self, site: SiteConfig, stored: StoredArticle) -> Published:
         """Publish on one site; a failure is returned in a line, never raised."""
         try:
-            path, written = publish_post(self.spider.store, site, stored, datetime.now(UTC))
+            published = publish_post(self.spider.store, site, stored, datetime.now(UTC))
         except OSError as exc:
             reason = describe_write_error(exc, site.posts_dir)
             return Published(None, False, f"site '{site.id}': cannot write posts: {reason}")
         except SQLAlchemyError as exc:  # the store, not the site: the crawl stops
             return Published(None, False, None, exc)
-        return Published(path, written, None)
+        return Published(published.path, published.written, None, placed=published.placed)
 
     def _count(self, result: Published) -> bool:
         """Count and say what publishing did; True when the post is published. A post
@@ -89,9 +90,14 @@ class PublishPipeline(SokboPipeline):
         if result.failure is not None:
             self.failed(stat_keys.FAILED_POSTS, result.failure)
             return False
-        self.stats.inc_value(
-            stat_keys.POSTS_WRITTEN if result.written else stat_keys.POSTS_UNCHANGED
-        )
+        if result.placed is Placed.VERSION:
+            self.stats.inc_value(stat_keys.STORY_VERSIONS)
+        if result.placed is Placed.COVERED:
+            self.stats.inc_value(stat_keys.STORY_DUPLICATES)
+        else:
+            self.stats.inc_value(
+                stat_keys.POSTS_WRITTEN if result.written else stat_keys.POSTS_UNCHANGED
+            )
         if result.written:
             self.spider.logger.info("wrote %s", result.path)
         return True
@@ -102,3 +108,4 @@ class Published(NamedTuple):
     written: bool
     failure: str | None  # the line saying why it was not published
     store_failure: SQLAlchemyError | None = None  # the store refused: the crawl stops
+    placed: Placed = Placed.POST

@@ -228,7 +228,7 @@ def _entries(store: Store, site: SiteConfig, article_ids: Sequence[int]) -> list
     found = cache.lookup(store, site, article_ids)
     fresh: dict[int, tuple[str, BuiltEntry]] = {}
     if found.missing:
-        for article_id, stored in store.articles_by_id(found.missing).items():
+        for article_id, stored in store.post_articles(site.id, found.missing).items():
             key, edited = found.missing[article_id]
             fresh[article_id] = (key, _serialised(feed_entry(stored, site, edited), site))
         cache.save(store, site.id, fresh)
