@@ -1,4 +1,4 @@
-"""The `sokbo` command: crawl, schedule, feeds, publish, status, check and demo."""
+"""The `sokbo` command: crawl, schedule, feeds, publish, prune, status, check and demo."""
 
 from __future__ import annotations
 
@@ -108,6 +108,15 @@ def _parser() -> argparse.ArgumentParser:
         help="only what the sites do not show yet: posts of articles stored by crawl nodes "
         "(or by crawls that could not write them), then the queued feeds",
     )
+    prune = commands.add_parser(
+        "prune",
+        parents=[common],
+        help="remove the mirrored image files no post shows any more",
+        description="In each site's images_dir, remove the image files sokbo mirrored that "
+        "none of the site's posts shows any more, and forget them (files younger than an "
+        "hour stay: a crawl may be recording them). Nothing else ever removes them.",
+    )
+    prune.add_argument("--dry-run", action="store_true", help="only say what would be removed")
     status = commands.add_parser(
         "status",
         parents=[common],
@@ -185,6 +194,7 @@ COMMANDS = {
     "schedule": "sokbo.commands.schedule:run",
     "feeds": "sokbo.commands.publish:run_feeds",
     "publish": "sokbo.commands.publish:run_publish",
+    "prune": "sokbo.commands.prune:run",
     "status": "sokbo.commands.status:run",
     "demo": "sokbo.commands.demo:run",
 }

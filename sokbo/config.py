@@ -236,6 +236,15 @@ class SiteConfig(Strict):
     also_reported_by: bool = False
     permalink: str = "/:categories/:year/:month/:day/:title:output_ext"
     feeds_url: HttpUrl | None = None
+    # Images: `hotlink` shows the source's own files; `mirror` downloads the lead and body
+    # images (sokbo.crawl.pipelines.images) into images_dir, served at images_url.
+    images: Literal["hotlink", "mirror"] = "hotlink"
+    images_dir: Path | None = None  # relative: to the config's folder, as posts_dir
+    images_url: str | None = None  # an absolute http(s) URL or a path on the blog ("/x/")
+    images_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    # At most 100 MP: Pillow refuses to open about 179 MP (a decompression bomb).
+    images_max_pixels: int = Field(default=25_000_000, ge=1, le=100_000_000)
+    images_per_article: int = Field(default=20, ge=1, le=200)
     feeds: FeedSettings = FeedSettings()
 
     @field_validator("alt", "footer", "feature_heading")
@@ -246,6 +255,24 @@ class SiteConfig(Strict):
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError(f"bad template (only {{brand}} is known): {exc}") from None
         return value
+
+    @field_validator("images_url")
+    @classmethod
+    def _images_url(cls, value: str | None) -> str | None:
+        if value is None or value.startswith("/"):
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("an absolute http(s) URL or a path starting with '/'")
+        return value
+
+    @model_validator(mode="after")
+    def _mirror_needs_a_place(self) -> SiteConfig:
+        if self.images == "mirror":
+            for name in ("images_dir", "images_url"):
+                if getattr(self, name) is None:
+                    raise ValueError(f"{name}: required with images = 'mirror'")
+        return self
 
     @property
     def feed_base_url(self) -> str:
@@ -348,7 +375,11 @@ def parse_config(text: str, base: Path, name: str | Path) -> Config:
 def _resolve_paths(config: Config, base: Path) -> Config:
     sites = [
         site.model_copy(
-            update={"posts_dir": base / site.posts_dir, "feeds_dir": base / site.feeds_dir}
+            update={
+                "posts_dir": base / site.posts_dir,
+                "feeds_dir": base / site.feeds_dir,
+                "images_dir": base / site.images_dir if site.images_dir else None,
+            }
         )
         for site in config.site
     ]

@@ -124,3 +124,15 @@ class StoredArticle:
         content, and the version's change time (the feeds' `updated`)."""
         article = replace(version.article, categories=self.article.categories)
         return replace(self, article=article, changed=version.changed)
+
+
+@dataclass(frozen=True)
+class MirroredImage:
+    """An image a site serves itself (`images = "mirror"`): the file under the site's
+    `images_dir`, named by the SHA-256 of its bytes, and what a page needs to show it."""
+
+    file: str  # "<sha256>.jpg": the name under images_dir and images_url
+    width: int  # as a browser shows it (EXIF orientation applied)
+    height: int
+    content_type: str  # "image/jpeg", "image/png", "image/webp" or "image/gif"
+    size: int  # bytes

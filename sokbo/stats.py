@@ -40,6 +40,17 @@ STORY_DUPLICATES = "sokbo/stories/duplicates"
 FEEDS_WRITTEN = "sokbo/feeds/written"
 FEEDS_UNCHANGED = "sokbo/feeds/unchanged"
 
+# Images of the sites that mirror them (sokbo.crawl.pipelines.images), counted by URL:
+# copied this run, copied before (not fetched again), failed before and not due for
+# another try yet, and not copied this run (a family: the rule broken, "HTTP 404", ...).
+# None fails a run: a post shows the original URL of an image it has no copy of.
+IMAGES_MIRRORED = "sokbo/images/mirrored"
+IMAGES_ALREADY_MIRRORED = "sokbo/images/already_mirrored"
+IMAGES_WAITING = "sokbo/images/waiting"
+IMAGES_FAILED = "sokbo/images/failed/"
+# Posts published again because an image they show was mirrored after them.
+IMAGES_POSTS_UPDATED = "sokbo/images/posts_updated"
+
 # Work a run could not do (each also logged at ERROR, so the run counts as failed); the
 # next run does it: a post or feed not written, an article the store refused.
 FAILED_POSTS = "sokbo/failed/posts"
@@ -61,3 +72,7 @@ def fetched(reason: str) -> str:
 
 def stored(status: str) -> str:
     return ARTICLES + status
+
+
+def image_failed(kind: str) -> str:
+    return IMAGES_FAILED + kind

@@ -23,6 +23,8 @@ SOKBO_PUBLISH = True
 ITEM_PIPELINES = {
     "sokbo.crawl.pipelines.extract.ExtractPipeline": 100,
     "sokbo.crawl.pipelines.store.StorePipeline": 300,
+    # The images of sites with images = "mirror" (off on a crawl node, which writes no files).
+    "sokbo.crawl.pipelines.images.ImagesMirrorPipeline": 350,
     "sokbo.crawl.pipelines.publish.PublishPipeline": 400,
     "sokbo.crawl.pipelines.feeds.FeedsPipeline": 500,
 }

@@ -41,6 +41,8 @@ def problems(config: Config, path: str | Path) -> list[str]:
     for site in config.site:
         folders.append((f"site '{site.id}': posts_dir", site.posts_dir))
         folders.append((f"site '{site.id}': feeds_dir", site.feeds_dir))
+        if site.images == "mirror" and site.images_dir is not None:
+            folders.append((f"site '{site.id}': images_dir", site.images_dir))
     for where, folder in folders:
         problem = folder_problem(folder)
         if problem:

@@ -57,6 +57,7 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
         f"  dropped          {sum(dropped.values())}",
     ]
     lines += [f"    {count:>4}  {reason}" for reason, count in sorted(dropped.items())]
+    lines += _images(stats)
     undecodable = {
         name: int(one.get(stat_keys.DECODE_ERROR_PAGES, 0))
         for name, one in runs.items()
@@ -94,6 +95,32 @@ def format_summary(config: Config, runs: Mapping[str, Mapping[str, Any]], second
             files = ", ".join(FEED_FILES[fmt] for fmt in site.feeds.formats)
             lines.append(f"  {site.id:<12} {site.feeds_dir}/  ({files})")
     return "\n".join(line for line in lines if line)
+
+
+def _images(stats: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What the sites that mirror images did with them, and why some were not copied;
+    nothing when no image was looked at (every site hotlinks)."""
+    failed = _by_reason(stats, stat_keys.IMAGES_FAILED)
+    mirrored, already, waiting, updated = (
+        _count(stats, key)
+        for key in (
+            stat_keys.IMAGES_MIRRORED,
+            stat_keys.IMAGES_ALREADY_MIRRORED,
+            stat_keys.IMAGES_WAITING,
+            stat_keys.IMAGES_POSTS_UPDATED,
+        )
+    )
+    if not (mirrored or already or waiting or failed):
+        return []
+    line = (
+        f"  images           {mirrored} mirrored, {already} already mirrored, "
+        f"{sum(failed.values())} not mirrored (linked; tried again later)"
+    )
+    if waiting:
+        line += f", {waiting} not due for another try"
+    if updated:
+        line += f", {updated} earlier posts updated with theirs"
+    return [line, *(f"    {count:>4}  {reason}" for reason, count in sorted(failed.items()))]
 
 
 def _left_over(count: int, remedy: str) -> str:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
-from html import escape
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from sokbo.config import SiteConfig
-from sokbo.models import StoredArticle
+from sokbo.models import MirroredImage, StoredArticle
 from sokbo.publish.frontmatter_yaml import Folded, SingleQuoted, dump_front_matter
+from sokbo.publish.images import NO_IMAGES, lead_img, mirror_img_tags, mirrored_url
 
 # Jekyll runs Liquid over post bodies: an article quoting "{{" or "{%" would be executed
 # (or break the build). The entity renders as "{" and Liquid does not see a tag.
@@ -37,23 +38,29 @@ def post_categories(stored: StoredArticle, site: SiteConfig) -> list[str]:
     return list(site.categories) or list(stored.article.categories)
 
 
-def render_body(stored: StoredArticle, site: SiteConfig) -> str:
-    """The HTML under the front matter: lead image, cleaned article, footer line."""
+def render_body(
+    stored: StoredArticle, site: SiteConfig, images: Mapping[str, MirroredImage] = NO_IMAGES
+) -> str:
+    """The HTML under the front matter: lead image, cleaned article, footer line; `images`:
+    the copies a mirroring site serves (sokbo.publish.images), by original URL."""
     article = stored.article
     parts = []
     image = lead_image(stored, site)
     if image:
         alt = site.render(site.alt)
-        lead = f'<p><img src="{escape(image)}" alt="{escape(alt)}" /></p>\n\n'
+        lead = f"<p>{lead_img(image, alt, site, images)}</p>\n\n"
         parts.append(_LIQUID_OPEN.sub("&#123;", lead))
-    parts.append(_LIQUID_OPEN.sub("&#123;", article.body_html.strip()))
+    body = mirror_img_tags(article.body_html.strip(), site, images)
+    parts.append(_LIQUID_OPEN.sub("&#123;", body))
     footer = site.render(site.footer).strip()
     # The owner's template: the footer right under the article, then blank lines.
     parts.append(f"\n{footer}\n\n\n" if footer else "\n\n")
     return "".join(parts)
 
 
-def front_matter(stored: StoredArticle, site: SiteConfig) -> dict[str, Any]:
+def front_matter(
+    stored: StoredArticle, site: SiteConfig, images: Mapping[str, MirroredImage] = NO_IMAGES
+) -> dict[str, Any]:
     article = stored.article
     excerpt = article.excerpt.strip()
     heading = site.render(site.feature_heading).strip()
@@ -65,7 +72,8 @@ def front_matter(stored: StoredArticle, site: SiteConfig) -> dict[str, Any]:
     }
     image = lead_image(stored, site)
     if image:
-        metadata["image"] = SingleQuoted(image)
+        mirrored = images.get(image)
+        metadata["image"] = SingleQuoted(mirrored_url(site, mirrored) if mirrored else image)
     if site.date_in_front_matter:
         metadata["date"] = f"{post_date(stored, site):%Y-%m-%d %H:%M:%S %z}"
     if site.attribution:
@@ -75,9 +83,12 @@ def front_matter(stored: StoredArticle, site: SiteConfig) -> dict[str, Any]:
     return metadata
 
 
-def render_post(stored: StoredArticle, site: SiteConfig) -> str:
-    """The whole post file: front matter, a blank line, the body."""
-    return f"{dump_front_matter(front_matter(stored, site))}\n{render_body(stored, site)}"
+def render_post(
+    stored: StoredArticle, site: SiteConfig, images: Mapping[str, MirroredImage] = NO_IMAGES
+) -> str:
+    """The whole post file: front matter, a blank line, the body; `images` as render_body's."""
+    metadata = dump_front_matter(front_matter(stored, site, images))
+    return f"{metadata}\n{render_body(stored, site, images)}"
 
 
 def post_url(stored: StoredArticle, site: SiteConfig) -> str:

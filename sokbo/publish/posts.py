@@ -11,6 +11,7 @@ from sokbo.files import write_if_changed
 from sokbo.lock import held, story_lock
 from sokbo.models import StoredArticle
 from sokbo.publish.feeds.write import post_category_slugs
+from sokbo.publish.images import post_images
 from sokbo.publish.post import post_filename, render_post
 from sokbo.publish.stories import Placed, fuller
 from sokbo.store import Store
@@ -92,7 +93,9 @@ def _write(
         post = replace(post, also_reported_by=tuple(others))
     name = post_filename(post, site)
     path = site.posts_dir / name
-    written = write_if_changed(path, render_post(post, site).encode("utf-8"))
+    # A mirroring site shows its copies of the images of the content shown (the version's).
+    images = post_images(store, site, shows or post.id)
+    written = write_if_changed(path, render_post(post, site, images).encode("utf-8"))
     version = None if shows == post.id else shows
     store.record_post(site.id, post, name, post_category_slugs(post, site), written, now, version)
     return Publication(path, written, placed)

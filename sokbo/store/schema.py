@@ -231,6 +231,46 @@ configs = Table(
 )
 
 
+# The images a site with `images = "mirror"` serves itself (store.image_rows), by the URL
+# its articles give: the file under the site's images_dir, named by the SHA-256 of its
+# bytes (two URLs with the same bytes share one file), and what an <img> needs.
+mirrored_images = Table(
+    "mirrored_images",
+    metadata,
+    Column("site_id", String(64), primary_key=True),
+    Column("url", Text, primary_key=True),
+    Column("file", String(80), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("content_type", String(32), nullable=False),
+    Column("bytes", Integer, nullable=False),
+    Column("mirrored", UTCDateTime, nullable=False),
+)
+
+# The images a mirror site could not have yet: why, how many tries, and when the next
+# crawl of an article showing one may try again (the post links the original meanwhile).
+image_failures = Table(
+    "image_failures",
+    metadata,
+    Column("site_id", String(64), primary_key=True),
+    Column("url", Text, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_attempt", UTCDateTime, nullable=False),
+    Column("retry_after", UTCDateTime, nullable=False, index=True),
+)
+
+# The images each article shows (its lead image and its body's), as the images stage last
+# saw the article: a post shows mirrored the images of the article whose content it shows.
+article_images = Table(
+    "article_images",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id"), primary_key=True),
+    Column("url", Text, primary_key=True),
+    Index("ix_article_images_url", "url"),
+)
+
+
 def add_missing_columns(conn: Connection) -> None:
     """Bring a store made by an older sokbo up to date: add the (nullable) columns it
     lacks. create_all makes missing tables but never alters existing ones."""

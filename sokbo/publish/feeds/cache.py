@@ -5,7 +5,8 @@ each post's entry once per change instead of once per build is most of what make
 article's rebuild cheap (bench/feeds.py). An entry is reused only while its key is
 unchanged, and the key names everything the entry is made from: the article (its content
 hash and change time), the site's config, feedgen's version and ``ENTRY_FORMAT``, the
-version of the code that turns a post into an entry.
+version of the code that turns a post into an entry, and on a site that mirrors images,
+the copies of the post's images it serves (an image mirrored later changes the entry).
 
 That code is spread over feeds/ and sokbo/ (post rendering, the site's templates, the
 formats' serialisers), so no list of files could name it for certain; the version is
@@ -25,9 +26,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, field
 from datetime import datetime
 from importlib import metadata as package_metadata
 from zoneinfo import ZoneInfo
@@ -35,6 +37,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from sokbo.config import SiteConfig
+from sokbo.models import MirroredImage
 from sokbo.publish.feeds.model import BuiltEntry
 from sokbo.store import KeptEntry, Store
 
@@ -55,6 +58,8 @@ class Lookup:
     found: dict[int, BuiltEntry]
     # article id -> (the key to save its new entry under, when sokbo saw its last edit)
     missing: dict[int, tuple[str, datetime | None]]
+    # article id -> the copies of its images the site serves (images = "mirror"), by URL
+    images: dict[int, dict[str, MirroredImage]] = field(default_factory=dict)
 
 
 def lookup(store: Store, site: SiteConfig, article_ids: Collection[int]) -> Lookup:
@@ -63,8 +68,10 @@ def lookup(store: Store, site: SiteConfig, article_ids: Collection[int]) -> Look
     zone = ZoneInfo(site.timezone)  # the store keeps UTC; feeds show the site's time
     found: dict[int, BuiltEntry] = {}
     missing: dict[int, tuple[str, datetime | None]] = {}
+    images = store.post_mirrored_images(site.id, article_ids) if site.images == "mirror" else {}
     for source in store.entry_sources(site.id, article_ids):
-        key = _entry_key(site_key, source.content_hash, source.changed)
+        copies = images.get(source.article_id, {})
+        key = _entry_key(site_key, source.content_hash, source.changed, copies)
         kept = source.kept
         if kept is not None and kept.key == key:
             found[source.article_id] = BuiltEntry(
@@ -79,7 +86,7 @@ def lookup(store: Store, site: SiteConfig, article_ids: Collection[int]) -> Look
         else:
             edited = source.changed if source.changed > source.first_seen else None
             missing[source.article_id] = (key, edited)
-    return Lookup(found, missing)
+    return Lookup(found, missing, images)
 
 
 def save(store: Store, site_id: str, entries: Mapping[int, tuple[str, BuiltEntry]]) -> None:
@@ -112,8 +119,13 @@ def save(store: Store, site_id: str, entries: Mapping[int, tuple[str, BuiltEntry
         logger.info("feed entries of site '%s' not cached this time: %s", site_id, exc)
 
 
-def _entry_key(site_key: str, content_hash: str, changed: datetime) -> str:
+def _entry_key(
+    site_key: str, content_hash: str, changed: datetime, images: Mapping[str, MirroredImage]
+) -> str:
     text = f"{site_key}\n{content_hash}\n{changed.isoformat()}"
+    if images:  # nothing mirrored keeps the key a hotlinking site has always had
+        copies = sorted((url, astuple(image)) for url, image in images.items())
+        text += f"\n{json.dumps(copies, ensure_ascii=False)}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 from sokbo.config import SiteConfig
 from sokbo.files import write_if_changed
 from sokbo.lock import feed_lock, held
-from sokbo.models import StoredArticle
+from sokbo.models import MirroredImage, StoredArticle
 from sokbo.publish.feeds import cache
 from sokbo.publish.feeds.build import atom_document, atom_entry, rss_document, rss_item
 from sokbo.publish.feeds.jsonfeed import json_document, json_item
 from sokbo.publish.feeds.model import BuiltEntry, FeedEntry, FeedMeta
 from sokbo.publish.feeds.prepare import built_entry, xml_safe
 from sokbo.publish.feeds.websub import publish_to_hub
+from sokbo.publish.images import NO_IMAGES, mirrored_url
 from sokbo.publish.post import post_categories, post_url, render_body
 from sokbo.slug import slugify
 from sokbo.store import SITE_FEED, Store
@@ -61,11 +62,16 @@ def post_category_slugs(stored: StoredArticle, site: SiteConfig) -> list[str]:
 
 
 def feed_entry(
-    stored: StoredArticle, site: SiteConfig, edited: datetime | None = None
+    stored: StoredArticle,
+    site: SiteConfig,
+    edited: datetime | None = None,
+    images: Mapping[str, MirroredImage] = NO_IMAGES,
 ) -> FeedEntry:
-    """One post as a feed entry; ``edited``: when sokbo saw its last edit, if it saw one.
+    """One post as a feed entry; ``edited``: when sokbo saw its last edit, if it saw one;
+    ``images``: the copies of its images a mirroring site serves, by original URL.
 
-    ``site.default_image`` should be absolute (write_site_feeds makes it so).
+    ``site.default_image`` and ``site.images_url`` should be absolute (write_site_feeds
+    makes them so).
     """
     article = stored.article
     url = post_url(stored, site)
@@ -78,6 +84,10 @@ def feed_entry(
     if edited is not None:
         updated = max(updated, _whole_seconds(edited))
     image = article.image or site.default_image
+    # The site's own copy of the lead image: its type and size are known, not guessed.
+    mirrored = images.get(image) if image else None
+    if mirrored is not None:
+        image = mirrored_url(site, mirrored)
     return FeedEntry(
         title=article.title,
         link=url,
@@ -85,13 +95,15 @@ def feed_entry(
         published=published.astimezone(zone),
         updated=updated.astimezone(zone),
         summary=article.excerpt,
-        content_html=render_body(stored, site).strip(),
+        content_html=render_body(stored, site, images).strip(),
         categories=tuple(post_categories(stored, site)),
         image=urljoin(site.base_url, image) if image else None,
         # Without attribution the site speaks for its posts: no source's author is named.
         authors=article.authors if site.attribution else (),
         tags=article.tags,
         source_url=article.url if site.attribution else None,
+        image_type=mirrored.content_type if mirrored else None,
+        image_length=mirrored.size if mirrored else None,
     )
 
 
@@ -173,10 +185,13 @@ def _write_feeds(
     store: Store, site: SiteConfig, categories: Collection[str]
 ) -> list[tuple[Path, bool]]:
     """The site feed, then the category feeds of ``categories`` (if the site has them)."""
-    # Feed readers have no base URL for a relative default image: resolve it once here.
+    # Feed readers have no base URL for a relative image URL: resolve them once here.
     if site.default_image:
         absolute = urljoin(site.base_url, site.default_image)
         site = site.model_copy(update={"default_image": absolute})
+    if site.images_url:  # the mirrored images' too
+        absolute = urljoin(site.base_url, site.images_url)
+        site = site.model_copy(update={"images_url": absolute})
     results = _write_feed(store, site, None)
     if site.feeds.per_category:
         for slug in sorted(categories):
@@ -230,7 +245,9 @@ def _entries(store: Store, site: SiteConfig, article_ids: Sequence[int]) -> list
     if found.missing:
         for article_id, stored in store.post_articles(site.id, found.missing).items():
             key, edited = found.missing[article_id]
-            fresh[article_id] = (key, _serialised(feed_entry(stored, site, edited), site))
+            images = found.images.get(article_id, NO_IMAGES)
+            entry = feed_entry(stored, site, edited, images)
+            fresh[article_id] = (key, _serialised(entry, site))
         cache.save(store, site.id, fresh)
     built = found.found | {article_id: entry for article_id, (_key, entry) in fresh.items()}
     return [built[article_id] for article_id in article_ids if article_id in built]
