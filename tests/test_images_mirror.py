@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import itertools
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -203,6 +204,22 @@ def test_a_hotlinking_site_fetches_no_image(tmp_path: Path) -> None:
     assert post["image"] == server.url("/img/lead.jpg")
     assert all(tag["src"].startswith(server.base_url) for tag in img_tags(post.content))
     assert not (config.parent / IMAGES_DIR).exists()
+
+
+@pytest.mark.e2e
+def test_image_requests_keep_the_crawls_delay(tmp_path: Path) -> None:
+    """Images are fetched through the crawl's own download slot: with `delay = 0.5`
+    (Scrapy randomises it between 0.5 and 1.5 times), no request to the site, image or
+    page, follows another within a quarter of a second."""
+    site = build_image_site(tmp_path / "source", every_kind=False)
+    with serve_fixture(site.root) as server:
+        config = write_image_config(tmp_path / "run", server.base_url)
+        config.write_text(config.read_text().replace("delay = 0.0", "delay = 0.5"))
+        crawl(config, config.parent)
+        times = [record.received for record in server.log]
+        assert image_gets(server)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert min(gaps) >= 0.25, gaps
 
 
 @pytest.mark.e2e

@@ -45,7 +45,7 @@ import time
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -99,6 +99,7 @@ class RequestRecord:
     path: str  # path plus "?query" when present, exactly as requested
     headers: dict[str, str]  # all request headers (case as sent)
     status: int
+    received: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass(frozen=True)
