@@ -84,8 +84,11 @@ def test_status_flags_a_source_whose_layout_changed(tmp_path: Path) -> None:
     run = tmp_path / "run"
     with serve_fixture(site) as server:
         path = write_source_config(run, server.base_url, SOURCE)
-        # A second source that has never run.
-        text = path.read_text("utf-8")
+        # A second source that has never run. The relaunched layout serves the same
+        # stories again: every version gets its post, so the table has no STORIES column.
+        text = path.read_text("utf-8").replace(
+            'brand = "out"\n', 'brand = "out"\nstories = "all"\n'
+        )
         text += (
             '\n[[source]]\nid = "quiet"\nkind = "feed"\nstart_urls = ["http://127.0.0.1:9/rss"]\n'
         )
