@@ -12,6 +12,9 @@ from sokbo.demo.server import SITE_ROOT, serve
 from tests.support.cli import write_demo_config
 from tests.support.pg import postgres_db  # noqa: F401  (a fixture any test may ask for by name)
 
+# A store on SQLite and on PostgreSQL (`store`, or `db_url` to open stores yourself).
+from tests.support.stores import db_url, store  # noqa: F401
+
 
 @pytest.fixture
 def demo_site(tmp_path: Path) -> Path:

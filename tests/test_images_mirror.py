@@ -13,7 +13,6 @@ import hashlib
 import html
 import itertools
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
@@ -42,7 +41,7 @@ from sokbo.store import Store
 from sokbo.web.imagebytes import NotMirrorable, inspect_image
 from tests.support.cli import run_sokbo
 from tests.support.configs import USER_AGENT
-from tests.support.feed_fixtures import T0, add, make_article, open_store
+from tests.support.feed_fixtures import T0, add, make_article
 from tests.support.fixture_server import FixtureServer, serve_fixture
 from tests.support.image_site import (
     HTML_AS_JPEG,
@@ -370,17 +369,6 @@ def test_a_post_shows_the_copies_and_a_hotlinking_post_is_unchanged(tmp_path: Pa
 
 
 # --- the store: late copies re-render the post and rebuild its feed entry -------------------
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """The store, on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        opened = open_store(tmp_path)
-    else:
-        opened = Store(request.getfixturevalue("postgres_db"))
-    yield opened
-    opened.close()
 
 
 def test_an_image_mirrored_later_renews_the_post_and_its_feed_entry(

@@ -6,10 +6,8 @@ import json
 import multiprocessing
 import re
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -39,23 +37,6 @@ def make_article(url: str = URL, **changes: Any) -> Article:
         "language": "ko",
     }
     return Article(**(fields | changes))
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store' / 'sokbo.db'}"
-    url: str = request.getfixturevalue("postgres_db")
-    return url
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    opened = Store(db_url)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def raw_row(store: Store, url: str) -> dict[str, Any]:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import frontmatter
-import pytest
 
 from sokbo.config import Config, SiteConfig
 from sokbo.crawl.pipelines.store import store_article
@@ -22,7 +20,6 @@ from sokbo.publish.queue import publish_pending
 from sokbo.publish.stories import Placed
 from sokbo.store import Store
 from tests.support.feed_fixtures import T0, open_store
-from tests.support.pg import postgres_db  # noqa: F401  (a fixture)
 
 LEDE = "서울 강남구 역삼동의 한 상가 건물에서 4일 오전 화재가 발생해 3명이 숨지고 12명이 다쳤다."
 MORE = (
@@ -81,23 +78,6 @@ def publish(
 
 def posts_of(site: SiteConfig) -> dict[str, frontmatter.Post]:
     return {path.name: frontmatter.load(path) for path in sorted(site.posts_dir.iterdir())}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store' / 'sokbo.db'}"
-    url: str = request.getfixturevalue("postgres_db")
-    return url
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    opened = Store(db_url)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def test_versions_of_one_story_are_one_post_shown_at_its_fullest(

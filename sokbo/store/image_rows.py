@@ -146,11 +146,7 @@ class ImageRows:
             .where(article_images.c.article_id.in_(list(article_ids)))
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        found: dict[int, dict[str, MirroredImage]] = {}
-        for row in rows:
-            found.setdefault(row.article_id, {})[row.url] = _image(row)
-        return found
+            return _by_article(conn.execute(query).all())
 
     def post_mirrored_images(
         self, site_id: str, article_ids: Collection[int]
@@ -169,11 +165,7 @@ class ImageRows:
             .where(posts.c.article_id.in_(list(article_ids)))
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        found: dict[int, dict[str, MirroredImage]] = {}
-        for row in rows:
-            found.setdefault(row.article_id, {})[row.url] = _image(row)
-        return found
+            return _by_article(conn.execute(query).all())
 
     def site_mirrored_images(self, site_id: str) -> dict[str, MirroredImage]:
         """Every image the site serves itself, by URL."""
@@ -216,6 +208,14 @@ class ImageRows:
                 for chunk in _chunks(sorted(urls)):
                     mine = (table.c.site_id == site_id) & table.c.url.in_(chunk)
                     conn.execute(table.delete().where(mine & (recorded < before)))
+
+
+def _by_article(rows: Sequence[Any]) -> dict[int, dict[str, MirroredImage]]:
+    """Rows of (article_id, mirrored_images) as {article id: {URL: image}}."""
+    found: dict[int, dict[str, MirroredImage]] = {}
+    for row in rows:
+        found.setdefault(row.article_id, {})[row.url] = _image(row)
+    return found
 
 
 def _image(row: Any) -> MirroredImage:

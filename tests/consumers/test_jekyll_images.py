@@ -3,22 +3,12 @@ every post is served by the site itself, from the file sokbo wrote."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
 from sokbo.config import load_config
-from tests.consumers.tools import (
-    SITE_TEMPLATE,
-    JekyllBuild,
-    assert_built,
-    need,
-    read_page,
-)
+from tests.consumers.tools import JekyllBuild, assert_built, jekyll_build, need, read_page
 from tests.support.cli import run_sokbo
 from tests.support.fixture_server import serve_fixture
 from tests.support.image_site import IMAGES_URL, build_image_site, write_image_config
@@ -30,24 +20,8 @@ def build_blog(blog: Path, config: Path, workdir: Path) -> JekyllBuild:
     """The bundled minimal site with the crawl's posts and its images folder (the blog's
     assets/mirror/, as images_dir and images_url say), built offline with --safe."""
     site = load_config(config).site[0]
-    source, destination = workdir / "src", workdir / "_site"
-    shutil.copytree(SITE_TEMPLATE, source)
-    shutil.copytree(blog / "_posts", source / "_posts")
-    shutil.copytree(blog / "assets", source / "assets")  # copies: --safe ignores symlinks
-    overrides = {"title": site.title, "url": site.base_url, "permalink": site.permalink}
-    (source / "_site.yml").write_text(yaml.safe_dump(overrides, allow_unicode=True), "utf-8")
-    configs = f"{source / '_config.yml'},{source / '_site.yml'}"
-    command = [need("jekyll"), "build", "--safe", "--config", configs, "-s", str(source)]
-    result = subprocess.run(
-        [*command, "-d", str(destination)],
-        capture_output=True,
-        text=True,
-        cwd=workdir,
-        env={**os.environ, "JEKYLL_ENV": "production"},
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-    )
-    return JekyllBuild(result.returncode, result.stdout + result.stderr, source, destination)
+    posts = sorted((blog / "_posts").glob("*.md"))
+    return jekyll_build(posts, site, workdir, {"assets": blog / "assets"})
 
 
 def test_every_image_of_a_mirrored_site_is_its_own(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -222,15 +222,20 @@ class JekyllBuild:
         return sorted(self.destination.rglob("*.html"))
 
 
-def jekyll_build(posts: list[Path], site: SiteConfig, workdir: Path) -> JekyllBuild:
-    """Build the bundled minimal site over ``posts`` for ``site`` (offline, --safe)."""
+def jekyll_build(
+    posts: list[Path], site: SiteConfig, workdir: Path, folders: Mapping[str, Path] = {}
+) -> JekyllBuild:
+    """Build the bundled minimal site over ``posts`` for ``site`` (offline, --safe), with
+    ``folders`` (a folder of the site's own, such as its images, by name) copied in."""
     binary = need("jekyll")
     source, destination = workdir / "src", workdir / "_site"
     shutil.copytree(SITE_TEMPLATE, source)
     (source / "_posts").mkdir()
+    # Copies: --safe ignores symlinks.
     for post in posts:
-        # Copies: --safe ignores symlinks.
         shutil.copyfile(post, source / "_posts" / post.name)
+    for name, folder in folders.items():
+        shutil.copytree(folder, source / name)
     overrides = {"title": site.title, "url": site.base_url, "permalink": site.permalink}
     (source / "_site.yml").write_text(yaml.safe_dump(overrides, allow_unicode=True), "utf-8")
     configs = f"{source / '_config.yml'},{source / '_site.yml'}"
