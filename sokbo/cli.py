@@ -1,4 +1,4 @@
-"""The `sokbo` command: crawl, schedule, feeds, publish, prune, status, check and demo."""
+"""The `sokbo` command: crawl, schedule, feeds, publish, prune, status, check, demo and preview."""
 
 from __future__ import annotations
 
@@ -139,6 +139,20 @@ def _parser() -> argparse.ArgumentParser:
         "crawl it and print where the posts and feeds are.",
     )
     demo.add_argument("--serve", action="store_true", help="only serve the demo blog until Ctrl-C")
+    preview = commands.add_parser(
+        "preview",
+        parents=[common],
+        help="fetch one URL and print the post each site would get; nothing is stored",
+        description="Fetch URL once (robots.txt obeyed) and print, for each site, the post "
+        "sokbo would write and where each field came from, without storing or writing "
+        "anything.",
+    )
+    preview.add_argument("url", metavar="URL", help="an article page")
+    preview.add_argument(
+        "--source", metavar="ID", help="use this source's config (default: the one for the URL)"
+    )
+    preview.add_argument("--site", metavar="ID", help="only this site (default: the source's)")
+    preview.add_argument("--json", action="store_true", help="print JSON for machines")
     return parser
 
 
@@ -175,6 +189,8 @@ def _main(argv: Sequence[str] | None) -> int:
     elif args.command == "status":  # only reads: a store not made yet is no problem
         missing = driver_problem(config.store.url)
         found = [f"{config_path}: store: url: {missing}"] if missing else []
+    elif args.command == "preview":  # stores nothing: its store does not matter
+        found = []
     elif not (args.command == "demo" and args.serve):  # the others open the store
         found = store_problems(config, config_path, jobstore=args.command == "schedule")
     if found:
@@ -197,6 +213,7 @@ COMMANDS = {
     "prune": "sokbo.commands.prune:run",
     "status": "sokbo.commands.status:run",
     "demo": "sokbo.commands.demo:run",
+    "preview": "sokbo.commands.preview:run",
 }
 
 Command = Callable[[Config, Path, argparse.Namespace], int]
