@@ -28,13 +28,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The programs the consumer tests run (tests/consumers): Debian's jekyll and newsboat.
-# Installed with apt-get only when missing (as root, else through sudo); a no-op otherwise.
-DEBIAN_TOOLS := jekyll newsboat
+# The programs the consumer tests run (tests/consumers): Debian's jekyll and newsboat;
+# the browser tests (tests/test_serve_browser.py) drive Debian's chromium, with a Korean
+# font for their screenshots. Installed with apt-get only when missing (as root, else
+# through sudo); a no-op otherwise.
+DEBIAN_TOOLS := jekyll newsboat chromium
+DEBIAN_FONTS := fonts-nanum
 
 deps:
 	@missing=""; \
 	for tool in $(DEBIAN_TOOLS); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	for font in $(DEBIAN_FONTS); do \
+		dpkg-query -W -f='$${Status}' $$font 2>/dev/null | grep -q "ok installed" || missing="$$missing $$font"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	echo "make deps: the consumer tests need$$missing; installing with apt-get"; \
 	if ! command -v apt-get >/dev/null 2>&1; then \
@@ -53,7 +58,7 @@ test: $(STAMP) deps lint typecheck
 # Extraction quality and speed against peers measured in the same run (not part of `make test`).
 .PHONY: bench
 # The benchmark scripts (bench/devsets.py is their data loader, not a benchmark).
-BENCHMARKS := extraction metadata pagetype parsing feeds crawl stories
+BENCHMARKS := extraction metadata pagetype parsing feeds crawl stories serve
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'

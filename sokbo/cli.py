@@ -139,6 +139,21 @@ def _parser() -> argparse.ArgumentParser:
         "crawl it and print where the posts and feeds are.",
     )
     demo.add_argument("--serve", action="store_true", help="only serve the demo blog until Ctrl-C")
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="serve a read-only status web application (sources, runs, sites, /healthz)",
+        description="Serve the status of every source and site as web pages and /healthz, "
+        "read-only; a bind that is not a loopback address needs a token.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="the address (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8950, help="the port (default: 8950)")
+    serve.add_argument(
+        "--token",
+        default=None,
+        help="required of every request (?token= once, then a cookie, or Authorization: "
+        "Bearer); default: $SOKBO_SERVE_TOKEN",
+    )
     preview = commands.add_parser(
         "preview",
         parents=[common],
@@ -186,7 +201,7 @@ def _main(argv: Sequence[str] | None) -> int:
     found: list[str] = []
     if args.command == "check":
         found = problems(config, config_path)
-    elif args.command == "status":  # only reads: a store not made yet is no problem
+    elif args.command in ("status", "serve"):  # only read: a store not made yet is no problem
         missing = driver_problem(config.store.url)
         found = [f"{config_path}: store: url: {missing}"] if missing else []
     elif args.command == "preview":  # stores nothing: its store does not matter
@@ -212,6 +227,7 @@ COMMANDS = {
     "publish": "sokbo.commands.publish:run_publish",
     "prune": "sokbo.commands.prune:run",
     "status": "sokbo.commands.status:run",
+    "serve": "sokbo.commands.serve:run",
     "demo": "sokbo.commands.demo:run",
     "preview": "sokbo.commands.preview:run",
 }

@@ -20,6 +20,7 @@ from sokbo.store.article_rows import article_values
 from sokbo.store.config_rows import ConfigRows, SavedConfig
 from sokbo.store.feed_entry_rows import EntrySource, FeedEntryRows, KeptEntry
 from sokbo.store.fetch_rows import DocumentState, FetchRows
+from sokbo.store.history_rows import HistoryRows
 from sokbo.store.image_rows import ImageRows
 from sokbo.store.post_rows import SITE_FEED, PostRows
 from sokbo.store.run_rows import RUNNING, Died, OpenRun, RunRows, SettledRun
@@ -98,7 +99,9 @@ class StoreMissing(Exception):
     """`Store(url, create=False)` of a store that was never made: nothing has run yet."""
 
 
-class Store(PostRows, FeedEntryRows, FetchRows, RunRows, ConfigRows, StoryRows, ImageRows):
+class Store(
+    PostRows, FeedEntryRows, FetchRows, RunRows, ConfigRows, StoryRows, ImageRows, HistoryRows
+):
     """The store: open (creating or updating the schema), use, close.
 
     `create=False` opens an existing store only, creating nothing (no folder, file or
