@@ -318,14 +318,24 @@ def test_cli_exits_2_and_writes_nothing(tmp_path: Path, command: str) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sokbo.toml"]
 
 
-EVERY_COMMAND = ["check", "crawl", "schedule", "feeds", "publish", "status", "demo"]
+EVERY_COMMAND = [
+    "check",
+    "crawl",
+    "schedule",
+    "feeds",
+    "publish",
+    "status",
+    "demo",
+    "serve",
+    "preview http://127.0.0.1:9/",
+]
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("command", EVERY_COMMAND)
 def test_a_config_path_that_is_a_folder_exits_2(tmp_path: Path, command: str) -> None:
     (tmp_path / "sokbo.toml").mkdir()
-    result = run_sokbo(command, cwd=tmp_path)
+    result = run_sokbo(*command.split(), cwd=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr == "sokbo.toml: is a folder, not a config file\n"
     assert result.stdout == ""

@@ -51,6 +51,7 @@ def test_sources_table_shows_the_figures(client: TestClient) -> None:
     assert '<td class="n updated">1</td>' in alpha
     assert '<td class="n dropped">4</td>' in alpha
     assert '<td class="n day">6</td>' in alpha
+    assert ">2h30m/5h</td>" in alpha  # posted 0-5 hours after publication
     assert "answered 500" in alpha
     gamma = text.split('data-source="gamma"')[1].split("</tr>")[0]
     assert "never" in gamma

@@ -199,7 +199,8 @@ def test_a_steady_source_has_full_health_and_no_alert(store: Store) -> None:
     steady_week(store, "yna", NOW)
     add_run(store, "yna", NOW - timedelta(minutes=30), 4)
     last = read_last_run(store, "yna")
-    new, health, reasons = read_history(store, "yna", NOW, last)
+    found = read_history(store, "yna", NOW, last)
+    new, health, reasons = found.new_last_24h, found.health, found.alerts
     assert (new, health, reasons) == (4, Tally(4, 4, 4, 4), ())
 
 
@@ -362,6 +363,7 @@ def test_the_json_has_stable_keys_utc_times_and_seconds() -> None:
             "last_run",
             "new_last_24h",
             "health",
+            "latency",
             "alerts",
         ]
     )

@@ -135,13 +135,16 @@ def test_status_flags_a_source_whose_layout_changed(tmp_path: Path) -> None:
         "NEXT",
         "RUN",
         "SCHEDULE",
+        "LATENCY",
     ]
     # The last run: its three articles new, nothing dropped; six new today, half with a body.
     parts = src.split()
     assert parts[:2] == ["!", "src"] and parts[3] in ("now", "ago"), src
     assert re.fullmatch(r"\d+\.\ds", parts[4]), src
-    assert " ".join(parts[5:]) == "ok 3 0 0 6 50% 100% 0% - every 15m", src
-    assert " ".join(quiet.split()) == "quiet never - - - - - 0 - - - - every 15m", quiet
+    assert " ".join(parts[5:-1]) == "ok 3 0 0 6 50% 100% 0% - every 15m", src
+    # Publication to post, median/p90 (the fixture's pages are dated days back).
+    assert re.fullmatch(r"\w+/\w+", parts[-1]), src
+    assert " ".join(quiet.split()) == "quiet never - - - - - 0 - - - - every 15m -", quiet
     assert lines[3:] == [
         "",
         "scheduler: not running: no source runs until `sokbo schedule` starts",

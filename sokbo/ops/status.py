@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from sokbo.config import ADAPTIVE, Config, SourceConfig
 from sokbo.lock import LiveHolder, ProcessLock, live_holders, scheduler_lock, source_lock
 from sokbo.ops.health import DAY, FIELDS, HISTORY_DAYS, StoredMark, Tally, alerts, build_history
+from sokbo.ops.latency import Latency, build_latency, format_span, latency_alert
 from sokbo.outcome import crawl_counts, crawl_errors, crawl_exit_status
 from sokbo.scrapyd import Load, Scrapyd, ScrapydError
 from sokbo.store import Store, StoreMissing
@@ -87,6 +88,7 @@ class SourceStatus:
     next_run: datetime | None  # None: no scheduler runs, or it has no job for the source
     interval: timedelta | None  # the interval adaptive polling chose; None otherwise
     crawling: LiveHolder | None = None  # the crawl of the source running now, if one is
+    latency: Latency | None = None  # publication to post, the last 24 hours' posts
 
 
 @dataclass(frozen=True)
@@ -148,16 +150,29 @@ def read_last_run(store: Store, source_id: str) -> LastRun | None:
     return None if row is None else last_run_from(row)
 
 
-def read_history(
-    store: Store, source_id: str, now: datetime, last: LastRun | None
-) -> tuple[int, Tally, tuple[str, ...]]:
-    """(new articles in the last 24 h, health over them, alerts) for one source."""
+@dataclass(frozen=True)
+class History:
+    """What a source's recent articles and posts say: counts, health, latency, alerts."""
+
+    new_last_24h: int
+    health: Tally
+    latency: Latency | None  # of the posts of the last 24 hours; None: none
+    alerts: tuple[str, ...]
+
+
+def read_history(store: Store, source_id: str, now: datetime, last: LastRun | None) -> History:
+    """New articles in the last 24 h, health over them, their posts' latency and the
+    alerts, for one source."""
     since = now - DAY - HISTORY_DAYS * DAY
     found = [StoredMark(*mark) for mark in store.article_marks(source_id, since)]
     # A last run older than the history has nothing left to compare.
     window = (last.started, last.finished) if last and last.started >= since else None
-    history = build_history(found, now, store.first_activity(source_id), window)
-    return history.new_last_24h, history.last_24h, tuple(alerts(history))
+    first = store.first_activity(source_id)
+    history = build_history(found, now, first, window)
+    latency = build_latency(store.post_delays(source_id, since), now, first)
+    jump = latency_alert(latency)
+    reasons = (*alerts(history), *([jump] if jump else []))
+    return History(history.new_last_24h, history.last_24h, latency.last_24h, reasons)
 
 
 def read_status(config: Config, schedule: Schedule, now: datetime | None = None) -> Overview:
@@ -213,10 +228,16 @@ def collect_status(
         last: LastRun | None = None
         reasons: tuple[str, ...] = ()
         interval: timedelta | None = None
-        new_last_24h, health = 0, Tally()
+        new_last_24h, health, latency = 0, Tally(), None
         if store is not None:
             last = read_last_run(store, source.id)
-            new_last_24h, health, reasons = read_history(store, source.id, now, last)
+            found = read_history(store, source.id, now, last)
+            new_last_24h, health, latency, reasons = (
+                found.new_last_24h,
+                found.health,
+                found.latency,
+                found.alerts,
+            )
             if source.schedule == ADAPTIVE:
                 interval = schedule.current_interval(config, store, source)
         rows.append(
@@ -226,6 +247,7 @@ def collect_status(
                 last_run=last,
                 new_last_24h=new_last_24h,
                 health=health,
+                latency=latency,
                 alerts=reasons,
                 next_run=next_runs.get(source.id),
                 interval=interval,
@@ -249,7 +271,7 @@ def check_health(
         if sources is not None and source.id not in sources:
             continue
         last = read_last_run(store, source.id)
-        _new, _health, reasons = read_history(store, source.id, now, last)
+        reasons = read_history(store, source.id, now, last).alerts
         found += [Alert(source.id, reason) for reason in reasons]
     log_alerts(found)
     return found
@@ -283,7 +305,7 @@ _HEADERS = (
     "SCHEDULE",
 )
 # Numbers and shares are right-aligned, so that their digits line up.
-_RIGHT = frozenset({"NEW", "UPD", "DROP", "24H", "BODY", "DATE", "IMAGE", "STORIES"})
+_RIGHT = frozenset({"NEW", "UPD", "DROP", "24H", "BODY", "DATE", "IMAGE", "STORIES", "LATENCY"})
 
 
 def format_table(overview: Overview, now: datetime) -> str:
@@ -299,6 +321,9 @@ def format_table(overview: Overview, now: datetime) -> str:
         # One story from several sources: new stories / new versions / duplicates not posted.
         headers = (*headers, "STORIES")
         cells = [(*line, _stories(row)) for line, row in zip(cells, rows, strict=True)]
+    if any(row.latency for row in rows):  # publication to post: median/p90 of 24 hours
+        headers = (*headers, "LATENCY")
+        cells = [(*line, _latency(row)) for line, row in zip(cells, rows, strict=True)]
     if any(row.last_run and row.last_run.node for row in rows):  # crawl nodes: where it ran
         headers = (*headers, "NODE")
         cells = [(*line, _node(row)) for line, row in zip(cells, rows, strict=True)]
@@ -336,7 +361,7 @@ def _cells(row: SourceStatus, now: datetime) -> tuple[str, ...]:
     shares = tuple(_share(row.health.share(name)) for name in FIELDS)
     schedule = row.schedule
     if row.interval is not None:
-        schedule = f"{schedule} ({_span(row.interval)})"
+        schedule = f"{schedule} ({format_span(row.interval)})"
     upcoming = "-" if row.next_run is None else _until(row.next_run - now)
     marker = "!" if row.alerts else ""
     return (marker, row.source_id, *done, str(row.new_last_24h), *shares, upcoming, schedule)
@@ -346,6 +371,12 @@ def _stories(row: SourceStatus) -> str:
     """`new/versions/duplicates` of the last run, `-` when it never ran."""
     run = row.last_run
     return "-" if run is None else f"{run.stories}/{run.versions}/{run.duplicates}"
+
+
+def _latency(row: SourceStatus) -> str:
+    """`median/p90` of the last 24 hours' posts (`2m/9m`), `-` without any."""
+    found = row.latency
+    return "-" if found is None else f"{format_span(found.median)}/{format_span(found.p90)}"
 
 
 def _node(row: SourceStatus) -> str:
@@ -364,7 +395,11 @@ def _live_lines(overview: Overview, now: datetime) -> list[str]:
         lines = [f"scheduler: running{_where(scheduler, now)}"]
     for row in overview.sources:
         if row.crawling is not None:
-            took = "" if row.crawling.since is None else f" for {_span(now - row.crawling.since)}"
+            took = (
+                ""
+                if row.crawling.since is None
+                else f" for {format_span(now - row.crawling.since)}"
+            )
             lines.append(f"crawling now: {row.source_id}{took}{_where(row.crawling, now)}")
     for node in overview.nodes:
         if node.load is None:
@@ -454,6 +489,13 @@ def _json_row(row: SourceStatus) -> dict[str, Any]:
             "articles": row.health.articles,
             **{name: _rounded(row.health.share(name)) for name in FIELDS},
         },
+        "latency": None
+        if row.latency is None
+        else {
+            "posts": row.latency.posts,
+            "median_seconds": row.latency.median.total_seconds(),
+            "p90_seconds": row.latency.p90.total_seconds(),
+        },
         "alerts": list(row.alerts),
     }
 
@@ -487,22 +529,9 @@ def _duration(delta: timedelta) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m"
 
 
-def _span(delta: timedelta) -> str:
-    """A coarse length of time: 40s, 12m, 5h, 3d (rounded down); 1h30m kept whole."""
-    seconds = int(delta.total_seconds())
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m"
-    if seconds < 2 * 86400:
-        hours, minutes = divmod(seconds // 60, 60)
-        return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
-    return f"{seconds // 86400}d"
-
-
 def _ago(delta: timedelta) -> str:
-    return "just now" if delta < timedelta(seconds=1) else f"{_span(delta)} ago"
+    return "just now" if delta < timedelta(seconds=1) else f"{format_span(delta)} ago"
 
 
 def _until(delta: timedelta) -> str:
-    return "due" if delta <= timedelta(0) else f"in {_span(delta)}"
+    return "due" if delta <= timedelta(0) else f"in {format_span(delta)}"

@@ -42,6 +42,7 @@ _templates = Environment(
     autoescape=select_autoescape(default=True, default_for_string=True),
 )
 _templates.filters["when"] = views.when
+_templates.filters["span"] = views.span
 
 Next = Callable[[Request], Awaitable[Response]]
 

@@ -13,6 +13,7 @@ import feedparser
 
 from sokbo.config import Config, SiteConfig
 from sokbo.ops.health import DAY, FIELDS, HISTORY_DAYS, found_fields
+from sokbo.ops.latency import format_span
 from sokbo.ops.status import Overview, Schedule, collect_status, last_run_from, to_json
 from sokbo.publish.post import render_body
 from sokbo.serve import charts
@@ -20,7 +21,6 @@ from sokbo.store import Store, StoreMissing
 
 # The srcdoc document of a rendered post: nothing in it may run or load but images.
 POST_CSP = "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'"
-SORT_KEYS = ("source", "last_run", "result", "new", "updated", "dropped", "day", "next_run")
 
 
 def open_store(config: Config) -> Store:
@@ -58,6 +58,7 @@ def source_rows(found: Overview, sort: str) -> list[dict[str, Any]]:
             "updated": run.get("updated", -1),
             "dropped": run.get("dropped", -1),
             "day": row["new_last_24h"],
+            "latency": (row["latency"] or {}).get("median_seconds", -1),
             "next_run": row["next_run"] or "",
         }.get(key, row["source"])
 
@@ -163,6 +164,11 @@ def srcdoc(body: str) -> str:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def span(seconds: float) -> str:
+    """A length of time as `sokbo status` writes it: 40s, 12m, 1h30m, 3d."""
+    return format_span(timedelta(seconds=seconds))
 
 
 def when(value: datetime | str | None) -> str:

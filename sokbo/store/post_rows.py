@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, bindparam, exists, select
+from sqlalchemy import ColumnElement, Connection, bindparam, exists, func, select
 
 from sokbo.models import StoredArticle
 from sokbo.store.article_rows import ArticleRows, stored_article
@@ -70,6 +70,7 @@ class PostRows(ArticleRows):
             if written or moved_file:
                 values["rendered"] = now
             if known is None:
+                values["first_written"] = now
                 update_or_insert(conn, posts, {"site_id": site_id, "article_id": stored.id}, values)
             elif stale or written:
                 conn.execute(posts.update().where(key).values(**values))
@@ -80,6 +81,22 @@ class PostRows(ArticleRows):
                 queue = {SITE_FEED, *moved} if moved else set()
             _queue(conn, site_id, queue, now)
         return bool(queue)
+
+    def post_delays(self, source_id: str, since: datetime) -> list[tuple[datetime, datetime]]:
+        """(published, first posted) of the source's articles first posted at or after
+        `since`, on whichever site had them first; oldest first."""
+        require_aware(since)
+        first = func.min(posts.c.first_written)
+        query = (
+            select(articles.c.published, first)
+            .join(posts, posts.c.article_id == articles.c.id)
+            .where((articles.c.source_id == source_id) & (posts.c.first_written.is_not(None)))
+            .group_by(articles.c.id, articles.c.published)
+            .having(first >= since)
+            .order_by(first)
+        )
+        with self.engine.connect() as conn:
+            return [(row[0], row[1]) for row in conn.execute(query)]
 
     def pending_posts(self, site_id: str, source_id: str) -> list[StoredArticle]:
         """The source's articles the site does not show yet, or shows as an older version:

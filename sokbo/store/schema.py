@@ -89,6 +89,10 @@ posts = Table(
     # fuller version of the same story (sokbo.publish.stories). The post keeps its own
     # article's file name and feed id; `article_changed` is then the shown one's.
     Column("shows", Integer, ForeignKey("articles.id")),
+    # When the post was first recorded (never moved by a re-render): how long after its
+    # article's publication it reached the site (sokbo status's latency). NULL: recorded
+    # by an older sokbo.
+    Column("first_written", UTCDateTime),
 )
 
 # Which category feeds of a site each post is in, by the category's slug (the name of the
