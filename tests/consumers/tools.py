@@ -236,7 +236,15 @@ def jekyll_build(
         shutil.copyfile(post, source / "_posts" / post.name)
     for name, folder in folders.items():
         shutil.copytree(folder, source / name)
-    overrides = {"title": site.title, "url": site.base_url, "permalink": site.permalink}
+    # The blog's clock, as the README asks: the file names' dates are the site's
+    # `timezone`; on Jekyll's default (the machine's zone) a post dated today in Seoul
+    # is tomorrow's, and left out, while it is evening in UTC.
+    overrides = {
+        "title": site.title,
+        "url": site.base_url,
+        "permalink": site.permalink,
+        "timezone": site.timezone,
+    }
     (source / "_site.yml").write_text(yaml.safe_dump(overrides, allow_unicode=True), "utf-8")
     configs = f"{source / '_config.yml'},{source / '_site.yml'}"
     command = [binary, "build", "--safe", "--config", configs, "-s", str(source)]
