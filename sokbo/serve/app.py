@@ -22,7 +22,7 @@ from sokbo.config import Config
 from sokbo.ops.status import Schedule, alerts_of
 from sokbo.serve import preview as previews
 from sokbo.serve import views
-from sokbo.store import StoreMissing, store_error
+from sokbo.store import Store, StoreMissing, store_error
 
 HERE = Path(__file__).parent
 # A post's frame (srcdoc) is held to this policy and to its own (views.POST_CSP): the
@@ -97,34 +97,33 @@ def create_app(
             alerts=alerts_of(found.sources),
         )
 
-    def source(request: Request) -> HTMLResponse:
-        source_id = request.path_params["source_id"]
-        if source_id not in {item.id for item in config.source}:
-            return page("missing.html", 404, config=config, what=f"no source {source_id}")
+    def from_store(template: str, read: Callable[[Store], object]) -> HTMLResponse:
+        """The page `template` shows what `read` finds in the store; a store not made
+        yet is said so (nothing is created)."""
         try:
             store = views.open_store(config)
         except StoreMissing as exc:
             return page("missing.html", 200, config=config, what=str(exc))
         try:
-            shown = views.source_page(store, source_id, views.now_utc())
+            shown = read(store)
         finally:
             store.close()
-        return page("source.html", config=config, page=shown)
+        return page(template, config=config, page=shown)
+
+    def source(request: Request) -> HTMLResponse:
+        source_id = request.path_params["source_id"]
+        if source_id not in {item.id for item in config.source}:
+            return page("missing.html", 404, config=config, what=f"no source {source_id}")
+        return from_store(
+            "source.html", lambda store: views.source_page(store, source_id, views.now_utc())
+        )
 
     def site(request: Request) -> HTMLResponse:
         site_id = request.path_params["site_id"]
         found = [item for item in config.site if item.id == site_id]
         if not found:
             return page("missing.html", 404, config=config, what=f"no site {site_id}")
-        try:
-            store = views.open_store(config)
-        except StoreMissing as exc:
-            return page("missing.html", 200, config=config, what=str(exc))
-        try:
-            shown = views.site_page(store, found[0])
-        finally:
-            store.close()
-        return page("site.html", config=config, page=shown)
+        return from_store("site.html", lambda store: views.site_page(store, found[0]))
 
     async def preview(request: Request) -> HTMLResponse:
         asked = {
