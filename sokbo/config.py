@@ -48,6 +48,7 @@ __all__ = [
     "CrawlConfig",
     "FeedSettings",
     "LinkRules",
+    "PushConfig",
     "ScheduleConfig",
     "Selectors",
     "SiteConfig",
@@ -119,6 +120,44 @@ class ClusterConfig(Strict):
     slots: int = Field(default=2, ge=1, le=64)  # jobs at once per node (Scrapyd's max_proc)
     username: str | None = None  # Scrapyd's basic auth, when its config sets one
     password: str | None = None
+
+
+class PushConfig(Strict):
+    """WebSub subscriptions (sokbo.push): `sokbo schedule` subscribes to the hubs that the
+    sources' feeds name and serves the callback the hubs call."""
+
+    enabled: bool = False
+    host: str = Field(default="127.0.0.1", min_length=1)  # where the callback listens
+    port: int = Field(default=8971, ge=1, le=65535)
+    # The callback's public base URL, as the hubs reach it (through a reverse proxy, say);
+    # each subscription gets a path of its own under it.
+    callback_url: HttpUrl | None = None
+    lease: Duration = timedelta(days=10)  # asked of the hubs; each grants what it will
+    # A source whose hub delivers is still polled this often, in case the hub misses one.
+    safety_interval: Duration = timedelta(minutes=30)
+
+    @field_validator("callback_url")
+    @classmethod
+    def _plain_base(cls, value: str | None) -> str | None:
+        if value is not None and (urlsplit(value).query or urlsplit(value).fragment):
+            raise ValueError("a base URL without a query or fragment (paths are added to it)")
+        return value
+
+    @field_validator("lease", "safety_interval")
+    @classmethod
+    def _at_least_a_second(cls, value: timedelta) -> timedelta:
+        if not timedelta(seconds=1) <= value <= timedelta(days=365):
+            raise ValueError("must be at least 1s and at most 365d")
+        return value
+
+    @model_validator(mode="after")
+    def _callback_when_enabled(self) -> PushConfig:
+        if self.enabled and self.callback_url is None:
+            raise ValueError(
+                "callback_url: required with enabled = true (the public URL at which the "
+                f"hubs reach port {self.port}, e.g. 'https://push.example.com/websub')"
+            )
+        return self
 
 
 class FeedSettings(Strict):
@@ -287,6 +326,7 @@ class Config(Strict):
     crawl: CrawlConfig = CrawlConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     cluster: ClusterConfig = ClusterConfig()
+    push: PushConfig = PushConfig()
     site: list[SiteConfig] = []
     source: list[SourceConfig] = Field(min_length=1)
 

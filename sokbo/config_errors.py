@@ -38,7 +38,7 @@ def describe_errors(
                     entry_id = entry["id"]
             where.append(f"{kind} '{entry_id}'" if entry_id else f"{kind} #{index + 1}")
             loc = loc[2:]
-        elif len(loc) > 1 and loc[0] in ("store", "crawl", "schedule"):
+        elif len(loc) > 1 and loc[0] in ("store", "crawl", "schedule", "cluster", "push"):
             where.append(str(loc[0]))  # the table is the entry: `store: url: ...`
             loc = loc[1:]
         # Annotated validators add their function name to the location; hide it.

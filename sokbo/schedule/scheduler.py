@@ -5,6 +5,10 @@ Signals: SIGHUP reloads the config and brings the jobs in step (a broken config 
 logged and the current jobs kept); SIGTERM or SIGINT stops taking new runs, lets the
 running crawls finish within [schedule] stop_grace, then stops them cleanly (SIGINT, so
 their JOBDIR stays resumable; SIGKILL after kill_grace) and exits 0.
+
+With [push] enabled it also serves the WebSub callback (sokbo.push): a hub's notification
+runs its source at once, and a source whose hub delivers is polled at [push]
+safety_interval only.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import logging
 import os
 import signal
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from queue import SimpleQueue
 from types import FrameType
@@ -23,14 +27,17 @@ from apscheduler.events import (
     EVENT_JOB_EXECUTED,
     EVENT_JOB_MAX_INSTANCES,
     EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
     EVENT_SCHEDULER_STARTED,
     JobExecutionEvent,
     JobSubmissionEvent,
     SchedulerEvent,
 )
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
@@ -43,10 +50,13 @@ from sokbo.config import (
 )
 from sokbo.exitcodes import EXIT_FAILED, EXIT_LOCKED, EXIT_OK
 from sokbo.lock import Holder, scheduler_lock, source_lock
+from sokbo.push.runs import PushRuns
+from sokbo.push.service import PushService
 from sokbo.schedule.crawls import CRAWLS
 from sokbo.schedule.jobs import (
     JobStore,
     current_interval,
+    job_id,
     make_trigger,
     source_of,
     sync_jobs,
@@ -103,6 +113,16 @@ class Scheduler:
         self.scheduler.add_listener(self._ran, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
         self.scheduler.add_listener(self._busy, EVENT_JOB_MAX_INSTANCES)
+        # WebSub ([push]): started with the scheduler, stopped with it.
+        self.push = PushService(config, self.run_pushed) if config.push.enabled else None
+        self._push_runs = PushRuns()
+        self._slow: set[str] = set()  # sources polled at safety_interval: their hub delivers
+        if self.push is not None:
+            # After _ran (listeners are called in the order added): the pace it sets comes
+            # first, the safety net's postponement after it.
+            self.scheduler.add_listener(self._run_submitted, EVENT_JOB_SUBMITTED)
+            ended = EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
+            self.scheduler.add_listener(self._run_ended, ended)
 
     def _close_abandoned_runs(self) -> None:
         """Run records a killed scheduler left open: closed for the sources no crawl holds
@@ -138,6 +158,8 @@ class Scheduler:
         if self.config.cluster.scrapyd:
             ready_nodes(self.config.cluster)
             reattach(self.config, CRAWLS)  # jobs an earlier scheduler left on crawl nodes
+        if self.push is not None and not self.push.start():
+            self.push = None  # said why; every source is polled as usual
         try:
             # Paused until _started has brought the jobs in step with the config: a job
             # due now must not run on the schedule of a config that no longer says so.
@@ -146,6 +168,8 @@ class Scheduler:
             logger.exception("the scheduler failed")
             self.failure = f"the scheduler failed: {exc}"
         finally:
+            if self.push is not None:
+                self.push.stop()
             self._drain()
             self.store.close()
         if self.failure:
@@ -213,6 +237,8 @@ class Scheduler:
                 return
             later = _needs_restart(self.config, config)
             self.config = config
+            if self.push is not None:
+                self.push.update_config(config)
         logger.info("SIGHUP: reloaded %s: %s", self.path, "; ".join(changes) or "no job changed")
         if later:
             logger.warning("SIGHUP: %s changed; that takes effect on restart", ", ".join(later))
@@ -242,7 +268,10 @@ class Scheduler:
                 self.scheduler.resume()
 
     def _ran(self, event: JobExecutionEvent) -> None:
-        """After a run of an adaptive source: the next one comes at its new pace."""
+        """After a run of an adaptive source: the next one comes the interval its policy
+        chooses now after this one ended (the policy counts from now: the minute after a
+        source's habit, the seconds after an article of a burst), even when the interval
+        is the same as before, which the old trigger would count from its last start."""
         source_id = source_of(event.job_id)
         if source_id is None:
             return
@@ -257,15 +286,82 @@ class Scheduler:
             if job is None or interval is None or not isinstance(job.trigger, IntervalTrigger):
                 return
             before = job.trigger.interval
+            self.scheduler.reschedule_job(job.id, trigger=make_trigger(source, interval))
             if before == interval:
                 return
-            self.scheduler.reschedule_job(job.id, trigger=make_trigger(source, interval))
         logger.info(
             "%s: adaptive interval %s -> %s",
             source_id,
             format_duration(before),
             format_duration(interval),
         )
+
+    # -- push (WebSub) -----------------------------------------------------------------
+
+    def run_pushed(self, source_id: str) -> None:
+        """A hub pushed new content of the source: run it now, or, when a run is going (it
+        may have read the feed already), again as soon as that one ends."""
+        source = next((s for s in self.config.source if s.id == source_id), None)
+        if source is None:
+            return
+        schedule = self.config.schedule
+        longest = source.timeout + schedule.kill_grace + schedule.misfire_grace
+        if not self._push_runs.pushed(source_id, datetime.now(UTC), longest):
+            logger.info("%s: pushed during a run; running it again when that one ends", source_id)
+            return
+        with self._lock:
+            if self._stopping or self.scheduler.state != STATE_RUNNING:
+                return
+            try:
+                self.scheduler.modify_job(job_id(source_id), next_run_time=datetime.now(UTC))
+            except JobLookupError:
+                return
+        logger.info("%s: pushed; running it now", source_id)
+
+    def _run_submitted(self, event: JobSubmissionEvent) -> None:
+        source_id = source_of(event.job_id)
+        if source_id is not None:
+            self._push_runs.submitted(source_id, event.scheduled_run_times[-1])
+
+    def _run_ended(self, event: JobExecutionEvent) -> None:
+        """After a run: a push that came meanwhile runs the source again; a source whose
+        hub delivers waits [push] safety_interval for its next poll, unless its own
+        schedule comes later."""
+        source_id = source_of(event.job_id)
+        push = self.push
+        if source_id is None or push is None:
+            return
+        ended = self._push_runs.ended(source_id, event.scheduled_run_time)
+        push.wake()  # the crawl may have found a hub, or lost one
+        if ended.again:
+            self.run_pushed(source_id)
+            return
+        job = self.scheduler.get_job(event.job_id)
+        if job is None or event.code == EVENT_JOB_MISSED:
+            return
+        now = datetime.now(UTC)
+        interval = _interval_of(job.trigger, now)
+        try:
+            slow = push.after_run(source_id, event.scheduled_run_time, ended.by_push, interval, now)
+        except Exception:
+            logger.exception("%s: push: cannot tell whether its hub delivers", source_id)
+            slow = False
+        safety = push.settings.safety_interval
+        with self._lock:
+            if self._stopping or self.scheduler.state != STATE_RUNNING:
+                return
+            was_slow = source_id in self._slow
+            (self._slow.add if slow else self._slow.discard)(source_id)
+            job = self.scheduler.get_job(event.job_id)
+            later = now + safety
+            if slow and job is not None and job.next_run_time and job.next_run_time < later:
+                self.scheduler.modify_job(job.id, next_run_time=later)
+        if slow and not was_slow:
+            logger.info(
+                "%s: its hub delivers; polling every %s as a safety net",
+                source_id,
+                format_duration(safety),
+            )
 
     def _missed(self, event: JobExecutionEvent) -> None:
         due = event.scheduled_run_time
@@ -317,8 +413,19 @@ def _needs_restart(old: Config, new: Config) -> list[str]:
         "[schedule] jobstore": (old.jobstore_url, new.jobstore_url),
         "[schedule] max_parallel": (old.schedule.max_parallel, new.schedule.max_parallel),
         "[schedule] log_file": (old.log_file, new.log_file),
+        "[push]": (old.push, new.push),
     }
     return [name for name, (before, after) in fields.items() if before != after]
+
+
+def _interval_of(trigger: BaseTrigger, now: datetime) -> timedelta:
+    """How often a job's trigger runs it (a cron trigger: from now to its second fire)."""
+    if isinstance(trigger, IntervalTrigger):
+        interval: timedelta = trigger.interval
+        return interval
+    first = trigger.get_next_fire_time(None, now)
+    second = trigger.get_next_fire_time(first, first) if first else None
+    return second - first if first and second else timedelta(days=1)
 
 
 def _when(moment: datetime | None) -> str:

@@ -23,6 +23,7 @@ from sokbo.store.fetch_rows import DocumentState, FetchRows
 from sokbo.store.history_rows import HistoryRows
 from sokbo.store.image_rows import ImageRows
 from sokbo.store.post_rows import SITE_FEED, PostRows
+from sokbo.store.push_rows import PushHub, PushRows, Subscription
 from sokbo.store.run_rows import RUNNING, Died, OpenRun, RunRows, SettledRun
 from sokbo.store.schema import (
     UTCDateTime,
@@ -47,11 +48,13 @@ __all__ = [
     "EntrySource",
     "KeptEntry",
     "OpenRun",
+    "PushHub",
     "SavedConfig",
     "SettledRun",
     "Store",
     "StoreMissing",
     "StoryAssignment",
+    "Subscription",
     "UTCDateTime",
     "article_values",
     "articles",
@@ -100,7 +103,15 @@ class StoreMissing(Exception):
 
 
 class Store(
-    PostRows, FeedEntryRows, FetchRows, RunRows, ConfigRows, StoryRows, ImageRows, HistoryRows
+    PostRows,
+    FeedEntryRows,
+    FetchRows,
+    RunRows,
+    ConfigRows,
+    StoryRows,
+    ImageRows,
+    HistoryRows,
+    PushRows,
 ):
     """The store: open (creating or updating the schema), use, close.
 

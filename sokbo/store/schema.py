@@ -275,6 +275,45 @@ article_images = Table(
 )
 
 
+# WebSub (sokbo.push, store.push_rows). The hub and topic each feed of a source named when
+# a crawl last read it (the feed spider keeps them; a feed that stops naming a hub loses
+# its row): what the scheduler subscribes to.
+push_hubs = Table(
+    "push_hubs",
+    metadata,
+    Column("source_id", String(64), primary_key=True),
+    Column("feed_url", Text, primary_key=True),  # the feed as requested
+    Column("hub", Text, nullable=False),
+    Column("topic", Text, nullable=False),  # its rel=self URL, else the feed's own
+    Column("seen", UTCDateTime, nullable=False),
+)
+
+# The subscriptions the scheduler holds, or is asking for, at those hubs. `token` is the
+# last segment of the subscription's callback URL (unguessable, one per subscription), the
+# key a hub's verification or notification is found by; `secret` signs its notifications.
+push_subscriptions = Table(
+    "push_subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token", String(64), nullable=False, unique=True),
+    Column("source_id", String(64), nullable=False, index=True),
+    Column("topic", Text, nullable=False),
+    Column("hub", Text, nullable=False),
+    Column("secret", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # sokbo.push.leases: SUBSCRIBING, ...
+    Column("due", UTCDateTime, nullable=False),  # when the hub is next asked (or renewed)
+    Column("attempts", Integer, nullable=False),  # requests since the last verification
+    Column("requested", UTCDateTime),  # the last request sent
+    Column("verified", UTCDateTime),  # the last verification of intent answered
+    Column("lease_seconds", Integer),  # as the hub granted it
+    Column("expires", UTCDateTime),
+    Column("last_notified", UTCDateTime),  # the last notification with a good signature
+    Column("silent_since", UTCDateTime),  # polls found articles the hub never announced
+    Column("error", Text),  # the last request's problem, in a line
+    Column("created", UTCDateTime, nullable=False),
+)
+
+
 def add_missing_columns(conn: Connection) -> None:
     """Bring a store made by an older sokbo up to date: add the (nullable) columns it
     lacks. create_all makes missing tables but never alters existing ones."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -23,6 +24,7 @@ from sokbo.extract.discovery import (
     looks_like_html,
 )
 from sokbo.extract.feed import FeedError, FeedItem, SkippedEntry, parse_feed
+from sokbo.push.discovery import find_hub
 from sokbo.web.encoding import decode_html, decode_xml, utf8_xml
 
 _NO_LINKS = "an HTML page with no <link rel=alternate> feed; tried"
@@ -88,6 +90,7 @@ class FeedSpider(SourceSpider):
                 except FeedError as exc:
                     problem = str(exc)
                 else:
+                    self.remember_hub(response, body)
                     yield from self.read_feed(response, search, items, skipped)
                     return
             elif search is None and looks_like_html(body, content_type):
@@ -115,6 +118,15 @@ class FeedSpider(SourceSpider):
         yield from self.page_requests(
             Candidate(item.url, item.hint, changed=item.hint.updated) for item in items
         )
+
+    def remember_hub(self, response: Response, body: bytes) -> None:
+        """The WebSub hub the feed names (or that it names none), for `sokbo schedule` to
+        subscribe to (sokbo.push)."""
+        links = [value.decode("latin-1") for value in response.headers.getlist("Link")]
+        found = find_hub(body, links, response.url)
+        hub, topic = (found.hub, found.topic) if found else (None, None)
+        now = datetime.now(UTC)
+        self.store.record_push_hub(self.source.id, requested_url(response), hub, topic, now)
 
     def discover(self, response: Response) -> Iterator[scrapy.Request]:
         """The start URL is a page: its <link rel=alternate> feeds, else the usual paths."""

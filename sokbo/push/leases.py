@@ -1,0 +1,176 @@
+"""Pure decisions about WebSub subscriptions: what each one needs next (ask, renew, leave,
+forget), when, whether a hub's verification is agreed to, and whether a hub went silent.
+
+A subscription is SUBSCRIBING (asked for, not verified, or its lease ended), ACTIVE (a
+verified lease), UNSUBSCRIBING (asked to end) or DENIED (the hub said no). The clock comes
+in as `now`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+from urllib.parse import unquote
+
+from sokbo.store import Subscription
+
+SUBSCRIBING = "subscribing"
+ACTIVE = "active"
+UNSUBSCRIBING = "unsubscribing"
+DENIED = "denied"
+
+# A lease is renewed when this share of it has passed.
+RENEW_AT = 0.8
+# After a hub accepted a request, how long it has to verify it before the request is sent
+# again (at most: a tenth of the lease, so that a short lease is not lost waiting).
+ANSWER_WAIT = timedelta(minutes=2)
+# After a request failed: 30 s, doubling with each failure, at most an hour (and at most a
+# fifth of the lease).
+RETRY_FIRST = timedelta(seconds=30)
+RETRY_MAX = timedelta(hours=1)
+# A hub that denied a subscription is asked again this much later.
+DENIED_RETRY = timedelta(days=1)
+# Unsubscribe requests sent without a verification before the subscription is forgotten
+# (its lease then ends at the hub by itself).
+UNSUBSCRIBE_TRIES = 5
+# A hub is silent when polls find articles it never announced and no notification came for
+# this many of the source's polling intervals.
+SILENT_AFTER = 3
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A subscription the sources' feeds call for."""
+
+    source_id: str
+    topic: str
+    hub: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one subscription needs now; `why` is said in the log."""
+
+    action: Literal["create", "subscribe", "unsubscribe", "forget"]
+    wanted: Wanted
+    subscription: Subscription | None
+    why: str
+
+
+def wanted_of(subscription: Subscription) -> Wanted:
+    return Wanted(subscription.source_id, subscription.topic, subscription.hub)
+
+
+def steps(
+    subscriptions: Sequence[Subscription],
+    wanted: Collection[Wanted],
+    sources: Collection[str],
+    now: datetime,
+) -> list[Step]:
+    """What each subscription needs now, and the subscriptions to create; `sources`: the
+    configured source ids (to say why a subscription is no longer wanted)."""
+    found: list[Step] = []
+    held = set()
+    for sub in subscriptions:
+        key = wanted_of(sub)
+        held.add(key)
+        lease_left = sub.expires is not None and sub.expires > now
+        if key not in wanted:
+            why = (
+                "its source is no longer in the config"
+                if sub.source_id not in sources
+                else "its feed no longer names this hub"
+            )
+            if sub.state == UNSUBSCRIBING:
+                if not lease_left:
+                    found.append(Step("forget", key, sub, "its lease has ended"))
+                elif sub.attempts >= UNSUBSCRIBE_TRIES:
+                    why = f"the hub did not confirm {sub.attempts} unsubscribe requests"
+                    found.append(Step("forget", key, sub, why + "; the lease ends by itself"))
+                elif sub.due <= now:
+                    found.append(Step("unsubscribe", key, sub, why))
+            elif sub.state == ACTIVE and lease_left:
+                found.append(Step("unsubscribe", key, sub, why))
+            else:  # nothing the hub holds: a request it has not verified is refused (404)
+                found.append(Step("forget", key, sub, why))
+        elif sub.state == UNSUBSCRIBING:
+            found.append(Step("subscribe", key, sub, "its feed names the hub again"))
+        elif sub.state == ACTIVE and not lease_left:
+            found.append(Step("subscribe", key, sub, "its lease has ended"))
+        elif sub.due <= now:
+            found.append(Step("subscribe", key, sub, _why_asked(sub)))
+    found.extend(Step("create", key, None, "its feed names the hub") for key in wanted)
+    return [step for step in found if step.action != "create" or step.wanted not in held]
+
+
+def _why_asked(sub: Subscription) -> str:
+    if sub.state == ACTIVE:
+        return "renewing its lease" if sub.silent_since is None else "its hub went silent"
+    if sub.state == DENIED:
+        return "asking again after the hub denied it"
+    return "asking again" if sub.attempts else "subscribing"
+
+
+def next_wake(subscriptions: Sequence[Subscription], now: datetime) -> datetime | None:
+    """The earliest moment a subscription needs something: a request due, a lease ending
+    (one that has ended already needs nothing more)."""
+    moments = [sub.due for sub in subscriptions]
+    moments += [
+        sub.expires
+        for sub in subscriptions
+        if sub.expires is not None and sub.expires > now and sub.state in (ACTIVE, UNSUBSCRIBING)
+    ]
+    return min(moments, default=None)
+
+
+def renewal(verified: datetime, lease_seconds: int) -> datetime:
+    """When a lease granted at `verified` is renewed."""
+    return verified + timedelta(seconds=lease_seconds * RENEW_AT)
+
+
+def answer_wait(lease: timedelta) -> timedelta:
+    """How long a hub that accepted a request has to verify it."""
+    return max(timedelta(seconds=1), min(ANSWER_WAIT, lease / 10))
+
+
+def retry_wait(attempts: int, lease: timedelta) -> timedelta:
+    """How long after the `attempts`-th failed request the next is sent."""
+    doublings: int = max(0, min(attempts - 1, 16))
+    wait = min(RETRY_FIRST * (1 << doublings), RETRY_MAX, lease / 5)
+    return max(timedelta(seconds=1), wait)
+
+
+def agrees(sub: Subscription | None, mode: str, topic: str) -> bool:
+    """Whether a hub's verification of intent (`hub.mode`, `hub.topic`) is for something
+    sokbo asked for: a subscription it holds or is asking for, or an unsubscribe it sent."""
+    if sub is None or not _same_topic(sub.topic, topic):
+        return False
+    if mode == "subscribe":
+        return sub.state in (SUBSCRIBING, ACTIVE)
+    if mode == "unsubscribe":
+        return sub.state == UNSUBSCRIBING
+    return False
+
+
+def _same_topic(ours: str, theirs: str) -> bool:
+    # Hubs decode percent-encoded unreserved characters in the URLs they are given.
+    return ours == theirs or unquote(ours) == unquote(theirs)
+
+
+def accepts_notifications(sub: Subscription) -> bool:
+    """A notification is read for a subscription sokbo holds or is asking for."""
+    return sub.state in (SUBSCRIBING, ACTIVE)
+
+
+def delivering(sub: Subscription, now: datetime) -> bool:
+    """The hub holds the subscription and has not gone silent."""
+    lease_left = sub.expires is not None and sub.expires > now
+    return sub.state == ACTIVE and lease_left and sub.silent_since is None
+
+
+def went_silent(sub: Subscription, now: datetime, interval: timedelta, found_new: bool) -> bool:
+    """A poll found new articles, and the hub sent nothing for SILENT_AFTER intervals."""
+    heard = sub.last_notified or sub.created
+    return found_new and now - heard > interval * SILENT_AFTER
