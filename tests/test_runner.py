@@ -4,6 +4,7 @@ it left queued built, and a busy source skipped."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,12 +41,15 @@ def test_a_run_past_its_timeout_is_stopped_and_recorded(
         source = f'kind = "feed"\nstart_urls = ["{server.base_url}/feed.json"]\ntimeout = "4s"'
         config_path = write_config(tmp_path, {"src": source}, schedule='kill_grace = "1s"')
         result = run_source(load_config(config_path), config_path, "src", Crawls())
-    assert result is not None and result.exit_status < 0
+    assert result is not None and result.exit_status != 0
     (row,) = run_rows(tmp_path)
     assert row["reason"] == "timeout"
     assert row["exit_status"] == result.exit_status
-    # SIGKILL after the grace; SIGINT itself if it came before Scrapy was listening.
-    assert row["errors"].startswith("timed out after 4s; killed by SIG"), row["errors"]
+    # SIGKILL after the grace; on a loaded machine the SIGINT may reach a crawl still
+    # starting, before Scrapy listens for it: Python stops it (KeyboardInterrupt).
+    assert re.match(
+        r"timed out after 4s; (killed by SIG|exited 1: KeyboardInterrupt)", row["errors"]
+    ), row["errors"]
     assert "src: timed out after 4s; stopping it (SIGINT)" in runner_log.text
     assert f"errors: {row['errors']}" in runner_log.text
 

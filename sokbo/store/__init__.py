@@ -7,6 +7,7 @@ tables from ``schema``.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -120,6 +121,7 @@ class Store(
     """
 
     def __init__(self, url: str, *, busy_timeout: float = 30.0, create: bool = True) -> None:
+        _quiet_connection_teardown()
         if url.startswith("sqlite:///"):
             path = url.removeprefix("sqlite:///")
             if path and path != ":memory:":
@@ -172,3 +174,16 @@ class Store(
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _drop_teardown_noise(record: logging.LogRecord) -> bool:
+    """psycopg's own warning when it closes a connection the server already dropped
+    (`error ignored terminating <psycopg.Pipeline [BAD]>`): the loss is reported once,
+    in sokbo's words, by whatever store call met it."""
+    return not record.getMessage().startswith("error ignored terminating")
+
+
+def _quiet_connection_teardown() -> None:
+    driver = logging.getLogger("psycopg")
+    if _drop_teardown_noise not in driver.filters:
+        driver.addFilter(_drop_teardown_noise)
