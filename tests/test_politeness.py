@@ -4,6 +4,7 @@ cache, and a failed page never forgotten by the next run."""
 from __future__ import annotations
 
 import shutil
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from sokbo import stats as stat_keys
 from sokbo.crawl.middlewares import retry_after_seconds
 from sokbo.outcome import stat_count
-from tests.support.cli import run_sokbo
+from tests.support.cli import SETTINGS, run_scrapy, run_sokbo
 from tests.support.configs import write_source_config
 from tests.support.fixture_server import serve_fixture
 from tests.support.scheduling import last_run_stats
@@ -78,6 +79,53 @@ def test_a_429_slows_down_retries_and_is_not_forgotten(tmp_path: Path) -> None:
         assert second.returncode == 0, second.stdout + second.stderr
         assert [r.path for r in server.log if r.path != "/robots.txt"] == ["/feed.json", busy]
     assert set(posts(run)) == set(expected("jsonfeed")["articles"])
+
+
+@pytest.mark.e2e
+def test_a_polls_first_request_goes_at_once_and_the_next_waits_the_delay(
+    tmp_path: Path,
+) -> None:
+    """With robots.txt kept from the run before (sokbo/crawl/robots.py), a poll's first
+    request is its feed, and no earlier request started the site's delay: Scrapy's slot
+    sends it as soon as the crawl starts. The article page after it still waits."""
+    delay = 4.0
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "jsonfeed", site)
+    run = tmp_path / "run"
+
+    def crawl() -> tuple[float, list[tuple[str, float]]]:
+        """A crawl without the randomised part of the delay, so that it is exactly
+        `delay`: how long after its start each request arrived."""
+        server.clear()
+        started = time.monotonic()
+        result = run_scrapy(
+            *("crawl", "feed", "-a", "source=src", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False"),
+            cwd=run,
+            env=SETTINGS | {"SOKBO_CONFIG": str(config)},
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        return started, [(r.path, r.received - started) for r in server.log]
+
+    with serve_fixture(site) as server:
+        config = write_source_config(run, server.base_url, JSONFEED)
+        _, first = crawl()  # no delay yet: it only keeps robots.txt (a 404: no rules)
+        assert first[0][0] == "/robots.txt"
+        startup = first[0][1]  # from the crawl's start to its first request
+        config.write_text(
+            config.read_text("utf-8").replace("delay = 0.0", f"delay = {delay}"), "utf-8"
+        )
+        # One entry of the feed changes: its page is asked for again.
+        feed = site / "feed.json"
+        edited = expected("jsonfeed")["articles"][0]
+        headline = "국내 AI 스타트업, 시리즈 B 1,200억 원 유치"
+        feed.write_text(feed.read_text("utf-8").replace(headline, f"[수정] {headline}"), "utf-8")
+        _, second = crawl()
+    assert [path for path, _ in second] == ["/feed.json", edited]
+    (_, feed_at), (_, page_at) = second
+    # Had anything held the feed back by the delay, it would come `delay` after the
+    # crawl's start-up; it comes as soon as a first request can.
+    assert feed_at < startup + delay / 2, (startup, second)
+    assert page_at - feed_at >= delay - 0.1, second
 
 
 def test_retry_after_reads_seconds_and_dates() -> None:

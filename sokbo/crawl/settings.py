@@ -69,10 +69,14 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 # Nearest the spider (above Scrapy's own, 50-900), so it sees a callback's exception first.
 SPIDER_MIDDLEWARES = {"sokbo.crawl.middlewares.StoreFailureMiddleware": 950}
 DOWNLOADER_MIDDLEWARES = {
-    # Just after Scrapy's RobotsTxtMiddleware (100): see sokbo/crawl/robots.py.
-    "sokbo.crawl.robots.RobotsTxtReuseMiddleware": 110,
+    # In place of Scrapy's robots middleware: robots.txt kept between runs (in
+    # <state_dir>/robots, as RFC 9309 allows) and shared with the sitemap spider.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "sokbo.crawl.robots.CachedRobotsTxtMiddleware": 100,
     "sokbo.crawl.middlewares.BackoffMiddleware": 560,
 }
+# Off (`-s SOKBO_ROBOTS_CACHE=0`): robots.txt is asked for in every run, as Scrapy does.
+SOKBO_ROBOTS_CACHE = True
 # Redirects stay within the source's allowed domains: Scrapy's offsite filter checks
 # every redirected request again (scrapy.downloadermiddlewares.offsite).
 REDIRECT_MAX_TIMES = 5

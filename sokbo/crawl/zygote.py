@@ -1,19 +1,23 @@
-"""The warm process of a crawl node, which forks a crawl process for each Scrapyd job
-(sokbo.crawl.runner, the runner Scrapyd starts, hands its job over to it).
+"""The warm process that forks a crawl process for each job of its owner: a crawl node's
+Scrapyd, or `sokbo schedule` (sokbo.crawl.runner, the process each job starts as, hands
+its job over to it).
 
-`python -m sokbo.crawl.zygote ADDRESS SCRAPYD_PID`, started by the first job of a
-Scrapyd. It listens first (a second zygote started at the same moment finds the address
-taken and leaves), then imports what a crawl imports: Scrapy's command line, every
-component the project's settings name, the spiders and the store's drivers, but never
-Twisted's reactor, which each crawl installs for itself. For each job it forks: the child
-takes the job's standard streams, folder, environment and arguments, runs Scrapy's
-command line, and its exit goes back to the runner.
+`python -m sokbo.crawl.zygote [--module MODULE] ADDRESS OWNER_PID`, started by the first
+job of its owner. It listens first (a second zygote started at the same moment finds the
+address taken and leaves), then imports what a crawl imports: Scrapy's command line (or
+MODULE, the command line its jobs run), every component the project's settings and
+sokbo's name, the spiders and the store's drivers, but never Twisted's reactor, which
+each crawl installs for itself. For each job it forks: the child takes the job's
+standard streams, folder, environment and arguments, runs `python -m MODULE ARGS` as a
+new process would (Scrapy's command line by default), and its exit goes back to the
+runner.
 
-No crawl runs unfollowed: a runner that disappears (Scrapyd kills it at a timeout) has its
-crawl killed, and the kernel kills the crawls of a zygote that dies. The zygote leaves
-once its Scrapyd has ended and its last crawl is done, after ten minutes without a job
-(one left behind by an upgrade of the code goes that way), or on SIGTERM, SIGINT or
-SIGHUP once its crawls are done.
+No crawl runs unfollowed: a runner that disappears (Scrapyd kills it at a timeout, the
+scheduler at a crawl's) has its crawl killed, with the crawl's own children, and the
+kernel kills the crawls of a zygote that dies. The zygote leaves once its owner has ended
+and its last crawl is done, after ten minutes without a job (one left behind by an
+upgrade of the code goes that way), or on SIGTERM, SIGINT or SIGHUP once its crawls are
+done.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import importlib
 import json
 import os
 import re
+import runpy
 import selectors
 import signal
 import socket
@@ -40,8 +45,10 @@ from importlib.machinery import ModuleSpec
 from types import FrameType, ModuleType
 from typing import Any, NoReturn, cast
 
-from sokbo.crawl.runner import LENGTH
+from sokbo.crawl.runner import LENGTH, SCRAPY, job
 
+# sokbo's crawl settings, whose components are imported ahead whatever the project.
+SETTINGS = "sokbo.crawl.settings"
 # Imported ahead (beyond what the settings name): what a crawl loads lazily.
 AHEAD = (
     "scrapy.cmdline",
@@ -64,35 +71,39 @@ class Crawl:
 
 
 def main() -> None:
-    name, scrapyd = bytes.fromhex(sys.argv[1]).decode(), int(sys.argv[2])
+    module, (hex_name, owner) = job(sys.argv[1:])
+    name = bytes.fromhex(hex_name).decode()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         listener.bind(name)
     except OSError:  # another zygote has the address
         return
     listener.listen(64)
-    zygote = Zygote(listener, scrapyd)
+    zygote = Zygote(listener, int(owner))
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, zygote.stop)
-    zygote.broken = preload()
+    zygote.broken = preload(module)
     gc.freeze()  # the children's reference counting then copies fewer shared pages
     zygote.serve()
 
 
-def preload() -> str | None:
+def preload(module: str = SCRAPY) -> str | None:
     """Import what a crawl imports, the reactor excepted; why no crawl can be forked
     from this process, or None."""
     blocker = _NoReactor()
     sys.meta_path.insert(0, blocker)
     try:
-        for module in AHEAD:
-            _try_import(module)
+        for name in (*AHEAD, module):
+            _try_import(name)
         project = importlib.import_module("scrapy.utils.project").get_project_settings()
+        sokbo = importlib.import_module("scrapy.settings").Settings()
+        sokbo.setmodule(SETTINGS)
         walk = importlib.import_module("scrapy.utils.misc").walk_modules
-        for package in ["scrapy.commands", *project.getlist("SPIDER_MODULES")]:
+        spiders = [*project.getlist("SPIDER_MODULES"), *sokbo.getlist("SPIDER_MODULES")]
+        for package in ["scrapy.commands", *spiders]:
             with contextlib.suppress(Exception):
                 walk(package)
-        for path in _component_paths(project):
+        for path in {*_component_paths(project), *_component_paths(sokbo)}:
             _try_import(path.rsplit(".", 1)[0])
     except Exception as exc:
         return f"the crawl modules do not import: {exc}"
@@ -131,9 +142,9 @@ class _NoReactor(MetaPathFinder):
 
 
 class Zygote:
-    def __init__(self, listener: socket.socket, scrapyd: int) -> None:
+    def __init__(self, listener: socket.socket, owner: int) -> None:
         self.listener = listener
-        self.scrapyd = scrapyd
+        self.owner = owner
         self.broken: str | None = None
         self.stopping = False
         self.last_job = time.monotonic()
@@ -147,7 +158,7 @@ class Zygote:
     def serve(self) -> None:
         while True:
             idle = not self.crawls and time.monotonic() - self.last_job > IDLE_SECONDS
-            if self.stopping or idle or not _alive(self.scrapyd):
+            if self.stopping or idle or not _alive(self.owner):
                 if self.listener.fileno() >= 0:  # a new job starts a new zygote
                     self.selector.unregister(self.listener)
                     self.listener.close()
@@ -198,11 +209,14 @@ class Zygote:
 
     def _runner_gone(self, crawl: Crawl) -> None:
         """The runner sent something (it sends nothing) or closed: it is gone, and its
-        crawl with it."""
+        crawl with it, the crawl's own children (its extraction workers) included: they
+        are in the crawl's process group, unless the crawl has not made it yet."""
         if crawl.runner is not None:
             self.selector.unregister(crawl.runner)
             crawl.runner.close()
             crawl.runner = None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(crawl.pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
             os.kill(crawl.pid, signal.SIGKILL)
 
@@ -221,7 +235,7 @@ class Zygote:
 
     def _child(self, request: dict[str, Any], fds: list[int], parent: int) -> NoReturn:
         """The crawl process: the job's streams, folder, environment and arguments, then
-        Scrapy's command line."""
+        its module's command line."""
         code = 1
         try:
             os.setpgid(0, 0)  # a signal to the node's process group reaches it via its runner
@@ -244,8 +258,16 @@ class Zygote:
             os.chdir(request["cwd"])
             os.environ.clear()
             os.environ.update(request["env"])
-            sys.argv = ["scrapy", *request["argv"]]
-            code = _scrapy(sys.argv)
+            module = request.get("module", SCRAPY)
+            if module == SCRAPY:
+                sys.argv = ["scrapy", *request["argv"]]
+                code = _scrapy(sys.argv)
+            else:
+                sys.argv = [module, *request["argv"]]
+                code = _run_module(module)
+        except KeyboardInterrupt:  # a SIGINT before the command took it over: as Python
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # ends, killed by the signal
+            os.kill(os.getpid(), signal.SIGINT)
         except BaseException:
             traceback.print_exc()
         finally:
@@ -258,6 +280,21 @@ def _scrapy(argv: list[str]) -> int:
     execute = importlib.import_module("scrapy.cmdline").execute
     try:
         execute(argv)
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        print(exc.code, file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run_module(module: str) -> int:
+    """`python -m MODULE` with sys.argv as it is: the module run as __main__ (its
+    imports are all done), not as the copy imported ahead; its SystemExit made an exit
+    code."""
+    sys.modules.pop(module, None)
+    try:
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
     except SystemExit as exc:
         if exc.code is None or isinstance(exc.code, int):
             return exc.code or 0

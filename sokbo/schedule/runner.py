@@ -2,7 +2,14 @@
 (or, with [cluster], hand it to a crawl node: sokbo.schedule.remote).
 
 Scrapy's reactor cannot be restarted in one process, so every scheduled crawl is a
-`sokbo crawl SOURCE` of its own; the scheduler only starts, watches and stops them.
+`sokbo crawl SOURCE` of its own; the scheduler only starts, watches and stops them. A new
+Python process spends about a second importing Scrapy, Twisted, SQLAlchemy and sokbo
+before its first request, so the crawl is forked from a warm process that has imported
+them once (sokbo.crawl.zygote): the scheduler starts `python -m sokbo.crawl.runner`, a
+small process that hands the command over, passes on the signals it gets and exits as the
+crawl does (its pid is the one the scheduler follows and signals); when no warm process
+can be had, that process runs the command itself. Either way it first names the crawl's
+pid (the lock's holder), which the run's first log line gives.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sokbo.config import Config, ConfigError, SourceConfig, format_duration, load_config
+from sokbo.crawl.runner import crawl_pid
 from sokbo.exitcodes import EXIT_LOCKED
 from sokbo.publish.feeds.write import write_queued_feeds
 from sokbo.schedule.crawls import CRAWLS, Crawls
@@ -34,10 +42,21 @@ TIMED_OUT = "timed out"
 _TAIL_LINES = 5
 
 
-def crawl_command(config_path: Path, source_id: str, run: OpenRun | None) -> list[str]:
-    """The crawl process's command; it completes the run's row `run` when there is one."""
-    command = [sys.executable, "-m", "sokbo.cli", "crawl", source_id, "--config", str(config_path)]
-    return command + (["--run-id", str(run.id)] if run else [])
+# Whether crawls are forked from the warm process (see above); else each is a new
+# Python process (bench/startup.py compares the two).
+WARM_START = True
+
+
+def crawl_command(
+    config_path: Path, source_id: str, run: OpenRun | None, *, warm: bool = True
+) -> list[str]:
+    """The crawl process's command; it completes the run's row `run` when there is one.
+    `warm`: forked from the warm process (sokbo.crawl.runner), else a new process."""
+    crawl = ["crawl", source_id, "--config", str(config_path)]
+    crawl += ["--run-id", str(run.id)] if run else []
+    if warm:
+        return [sys.executable, "-m", "sokbo.crawl.runner", "--module", "sokbo.cli", *crawl]
+    return [sys.executable, "-m", "sokbo.cli", *crawl]
 
 
 def run_job(config_path: str, source_id: str) -> None:
@@ -77,14 +96,16 @@ def _run(
 ) -> RunResult | None:
     clock = time.monotonic()
     run = in_store(config, source.id, lambda store: store.open_run(source.id, datetime.now(UTC)))
+    warm = WARM_START
     process = crawls.spawn(
-        source.id, crawl_command(config_path, source.id, run), config_path.parent
+        source.id, crawl_command(config_path, source.id, run, warm=warm), config_path.parent
     )
     if process is None:
         logger.info("%s: not started: the scheduler is stopping", source.id)
         _discard(config, run)
         return None
-    logger.info("%s: run started (pid %d)", source.id, process.pid)
+    if not warm:  # else the runner names the crawl's pid (_forward_stderr)
+        logger.info("%s: run started (pid %d)", source.id, process.pid)
     tail: deque[str] = deque(maxlen=_TAIL_LINES)
     reader = threading.Thread(
         target=_forward_stderr, args=(process, source.id, tail), name=f"stderr-{source.id}"
@@ -147,11 +168,15 @@ def _wait(
 
 
 def _forward_stderr(process: subprocess.Popen[str], source_id: str, tail: deque[str]) -> None:
-    """The crawl's warnings and errors into the scheduler's log, the last few kept."""
+    """The crawl's warnings and errors into the scheduler's log, the last few kept; the
+    runner's line naming the crawl's pid is the run's first."""
     assert process.stderr is not None
     for line in process.stderr:
         line = line.rstrip()
-        if line:
+        pid = crawl_pid(line)
+        if pid is not None:
+            logger.info("%s: run started (pid %d)", source_id, pid)
+        elif line:
             tail.append(line)
             logger.info("%s | %s", source_id, line)
     process.stderr.close()

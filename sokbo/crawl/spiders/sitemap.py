@@ -39,7 +39,8 @@ class SitemapSpider(SourceSpider):
 
     def robots_request(self, url: str, fallback: str | None) -> scrapy.Request:
         request = self.document_request(url, self.parse_robots, start=True, fallback=fallback)
-        # Scrapy's robots middleware has fetched this file already when it obeys robots.txt.
+        # sokbo's robots middleware has this file already (this run's or kept from an
+        # earlier one) when it obeys robots.txt.
         request.meta[REUSE_ROBOTS] = True
         return request
 
