@@ -88,6 +88,10 @@ def test_ids_and_labels(tmp_path: Path) -> None:
     assert isinstance(c, IntervalTrigger) and c.interval == timedelta(minutes=90)
     adaptive = make_trigger(config.source[2], timedelta(minutes=7))
     assert isinstance(adaptive, IntervalTrigger) and adaptive.interval == timedelta(minutes=7)
+    assert c.jitter == 30 and adaptive.jitter == 30
+    # A burst's 20 s polls keep their place: a tenth of the interval at most.
+    burst = make_trigger(config.source[2], timedelta(seconds=20))
+    assert isinstance(burst, IntervalTrigger) and burst.jitter == 2
 
 
 def test_sync_keeps_one_job_per_source_and_its_next_run(tmp_path: Path) -> None:

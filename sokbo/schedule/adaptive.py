@@ -1,17 +1,74 @@
-"""Adaptive polling: how often to crawl a source, from the pace of its recent articles."""
+"""Adaptive polling: when to crawl a source next, from when its articles appeared."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
-# How far back the pace is read: long enough to span a night, short enough that a source
-# which changed its rhythm (an election night, a holiday) is followed within a day.
-WINDOW = timedelta(days=1)
-# The newest gaps between articles that set the typical gap: a few, so that a burst is
-# noticed soon, and more than one, so that two articles published together do not.
-SAMPLE = 8
+# How far back arrivals are read: two weeks of a source's days, so that the minutes it
+# publishes at stand out from chance; at most HISTORY of them, which is days for a wire.
+WINDOW = timedelta(days=14)
+HISTORY = 3000
+# Polls per gap between articles at a source's mean pace: what a steady source costs
+# (see next_poll for how the polls are spread).
+POLLS_PER_ARTICLE = 2.0
+
+_DAY = 86_400.0
+_MINUTE = 60.0
+_MINUTES = 1440
+# The day's profile mixes the exact minutes articles came at, the hours around them (a
+# blog that posts in the afternoon), and the mean (anything may come at any time).
+_NARROW = 1  # minutes either side
+_WIDE = 45
+_MIX = (0.4, 0.4, 0.2)
+# Days of history until the profile is trusted fully; before, it leans on the mean.
+_PROFILE_DAYS = 3.0
+# A habit: minutes of the day (within _NARROW) with an article on at least _HABIT_DAYS
+# of the days seen (and _HABIT_MIN days), and _HABIT_LIFT times the articles of the
+# hours around them: the source publishes then every day, so it is polled right after.
+_HABIT_DAYS = 0.5
+_HABIT_MIN = 4
+_HABIT_LIFT = 4.0
+# With a profile trusted, the mean interval is at most this share of max_interval, so
+# that the policy has polls to spend where the profile says, not only the ones
+# max_interval forces.
+_FLOOR = 0.5
+# The lags after an article (seconds) over which bursts are learned: the hazard of the
+# next article in each band (from the gaps between articles) against the mean rate.
+_LAGS = (
+    0, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720, 900, 1200, 1800, 2700, 3600,
+)  # fmt: skip
+# Gaps before any rhythm is learned from them; a band's hazard is drawn towards the mean
+# by _PRIOR articles' worth of it, so that a few gaps in a band are not a rhythm.
+_MIN_GAPS = 20
+_PRIOR = 20.0
+# Polls are spread in proportion to the expected rate of articles to this power: 1/2
+# gives the least mean wait for a number of polls.
+_POWER = 0.5
+# Silence longer than this counts against the mean pace (a source that stopped); shorter
+# silence does not, so that a scheduler that was down does not stretch the next interval.
+_GRACE = 3600.0
+
+
+@dataclass(frozen=True)
+class Pace:
+    """What a source's arrivals say: how many over how long, the shape of its day
+    (minute by minute, mean 1), its habits, and how the chance of the next article
+    moves with the time since the newest one."""
+
+    count: int
+    oldest: float  # POSIX seconds
+    newest: float
+    trust: float  # in the day's shape: 0 (flat, under a day seen) to 1
+    shape: tuple[float, ...]  # _MINUTES values, UTC minutes of the day, mean 1
+    habit: tuple[int, ...]  # per minute: minutes to the end of its habit, 0 outside one
+    follow: tuple[float, ...]  # the hazard after an article over the mean, per band of _LAGS
+    root: float  # the mean over time of (shape x follow) ** _POWER
 
 
 def adaptive_interval(
@@ -21,34 +78,161 @@ def adaptive_interval(
     max_interval: timedelta,
     *,
     window: timedelta = WINDOW,
+    polls_per_article: float = POLLS_PER_ARTICLE,
 ) -> timedelta:
-    """The interval to the next crawl: half the source's typical gap between articles,
-    stretched while it has been silent for longer than that, within [min, max].
-
-    Polling twice per typical gap means a new article waits about a quarter of a gap on
-    average, the usual trade between freshness and load. The typical gap is the median
-    of the newest gaps (robust against one burst or one pause); with fewer than three
-    recent articles there is no median worth the name and the window's average is used.
-    The silence since the newest article counts as a gap that is still growing, so a
-    source that stops publishing is polled less and less often until max_interval. A
-    source with no article in the window gets max_interval. Times after `now` (sources
-    that date ahead) count as `now`.
-    """
+    """The interval to the next crawl, within [min, max]; see next_poll. Times after
+    `now` (sources that date ahead) count as `now`; only the newest HISTORY are read."""
     if min_interval > max_interval:
         raise ValueError("min_interval is longer than max_interval")
-    recent = sorted(min(time, now) for time in published_times if time > now - window)
-    if not recent:
-        return max_interval
-    gaps = [later - earlier for earlier, later in pairwise(recent[-(SAMPLE + 1) :])]
-    typical = _median(gaps) if len(gaps) >= 2 else window / len(recent)
-    silence = now - recent[-1]
-    interval = max(typical, silence) / 2
-    return min(max(interval, min_interval), max_interval)
+    moment = now.timestamp()
+    start = (now - window).timestamp()
+    times = sorted(min(t.timestamp(), moment) for t in published_times)
+    times = [t for t in times if t > start][-HISTORY:]
+    wait = next_poll(
+        learn_pace(times),
+        moment,
+        min_interval.total_seconds(),
+        max_interval.total_seconds(),
+        polls_per_article,
+    )
+    return timedelta(seconds=wait)
 
 
-def _median(values: list[timedelta]) -> timedelta:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2
+def learn_pace(times: Sequence[float]) -> Pace | None:
+    """The pace of sorted arrival times (POSIX seconds); None for fewer than two."""
+    if len(times) < 2:
+        return None
+    oldest, newest = times[0], times[-1]
+    span = max(newest - oldest, 1.0)
+    rate = (len(times) - 1) / span
+    days = span / _DAY
+    trust = min(1.0, max(0.0, (days - 1.0) / (_PROFILE_DAYS - 1.0)))
+    shape, habit = _day_shape(times, days, trust)
+    follow, spent = _follow(times, rate)
+    root = sum(value**_POWER for value in shape) / _MINUTES
+    if sum(spent) > 0:
+        root *= sum(time * ratio**_POWER for time, ratio in zip(spent, follow, strict=True))
+        root /= sum(spent)
+    return Pace(len(times), oldest, newest, trust, shape, habit, follow, root)
+
+
+def next_poll(
+    pace: Pace | None,
+    now: float,
+    min_wait: float,
+    max_wait: float,
+    polls_per_article: float = POLLS_PER_ARTICLE,
+) -> float:
+    """Seconds to the next poll, within [min_wait, max_wait].
+
+    Polls are spread in proportion to the square root of the expected rate of articles,
+    which gives the least mean wait for a number of polls. The expected rate at a moment
+    is the source's mean pace, times the shape of its day at that minute, times how much
+    likelier an article is at that time since its newest one (in a burst, much; just
+    after a burst, less). The next poll comes once the root of that rate, summed from
+    now, reaches what one poll is worth: the mean of the root over the mean interval,
+    which is the mean gap between articles over polls_per_article (at most _FLOOR of
+    max_interval once the day's shape is known). A poll that would fall in, or after, a
+    habit (the minutes a source publishes at every day) comes right after it instead.
+    Silence does not stretch the interval, until it is longer than _GRACE: then it
+    counts against the mean pace, so that a source that stopped is polled less.
+    """
+    if pace is None:
+        return max_wait
+    silence = max(0.0, now - pace.newest - _GRACE)
+    rate = (pace.count - 1) / (max(pace.newest - pace.oldest, 1.0) + silence)
+    mean_wait = min(
+        1.0 / (polls_per_article * rate), max_wait * (1.0 - pace.trust * (1.0 - _FLOOR))
+    )
+    worth = pace.root * rate**_POWER * mean_wait
+    shape, follow, habit = pace.shape, pace.follow, pace.habit
+    moment, spent, end = now, 0.0, now + max_wait
+    while moment < end:
+        minute = int((moment % _DAY) // _MINUTE)
+        until = min(end, (math.floor(moment / _MINUTE) + 1) * _MINUTE)
+        if habit[minute]:
+            # A habit starts or goes on: poll right after it (or as soon as allowed).
+            moment = until + (habit[minute] - 1) * _MINUTE
+            break
+        band = min(bisect_right(_LAGS, moment - pace.newest), len(follow)) - 1
+        if band < len(follow) - 1:
+            until = min(until, pace.newest + _LAGS[band + 1])
+        root = (rate * shape[minute] * follow[band]) ** _POWER
+        if root > 0 and spent + root * (until - moment) >= worth:
+            moment += (worth - spent) / root
+            break
+        spent += root * (until - moment)
+        moment = until
+    return min(max(moment - now, min_wait), max_wait)
+
+
+def _day_shape(
+    times: Sequence[float], days: float, trust: float
+) -> tuple[tuple[float, ...], tuple[int, ...]]:
+    """The minutes of the day articles come at, smoothed, mean 1 (flat until a day has
+    been seen, trusted fully after _PROFILE_DAYS), and per minute the minutes to the end
+    of the habit it is in (0: none)."""
+    if trust == 0.0:
+        return (1.0,) * _MINUTES, (0,) * _MINUTES
+    counts = [0] * _MINUTES
+    for moment in times:
+        counts[int((moment % _DAY) // _MINUTE)] += 1
+    total = len(times)
+    narrow, wide = _smooth(counts, _NARROW), _smooth(counts, _WIDE)
+    exact, around, flat = _MIX
+    scale = _MINUTES / total
+    shape = tuple(
+        (1.0 - trust) + trust * (flat + scale * (exact * n + around * w))
+        for n, w in zip(narrow, wide, strict=True)
+    )
+    # The days with an article within _NARROW minutes of each minute: a burst on one day
+    # is not a habit.
+    days_at = {(int(moment // _DAY), int((moment % _DAY) // _MINUTE)) for moment in times}
+    near = {
+        (day, (minute + step) % _MINUTES)
+        for day, minute in days_at
+        for step in range(-_NARROW, _NARROW + 1)
+    }
+    days_near = Counter(minute for _, minute in near)
+    least = max(_HABIT_MIN, _HABIT_DAYS * days)
+    usual = [
+        days_near[minute] >= least and n >= _HABIT_LIFT * w
+        for minute, (n, w) in enumerate(zip(narrow, wide, strict=True))
+    ]
+    habit = [0] * _MINUTES
+    if not all(usual):
+        for minute in reversed(range(2 * _MINUTES)):  # twice round: runs over midnight
+            here = minute % _MINUTES
+            habit[here] = habit[(here + 1) % _MINUTES] + 1 if usual[here] else 0
+    return shape, tuple(habit)
+
+
+def _smooth(counts: list[int], half: int) -> list[float]:
+    """A circular moving average over 2 * half + 1 minutes."""
+    wrapped = counts[-half:] + counts + counts[:half]
+    sums = [0, *accumulate(wrapped)]
+    width = 2 * half + 1
+    return [(sums[i + width] - sums[i]) / width for i in range(_MINUTES)]
+
+
+def _follow(times: Sequence[float], rate: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per band of lags after an article: the hazard of the next one (gaps ending in the
+    band over the time gaps spent in it) over the mean rate, drawn towards 1 by _PRIOR
+    articles' worth of the mean (all 1 below _MIN_GAPS gaps); and the time spent."""
+    gaps = sorted(later - earlier for earlier, later in pairwise(times))
+    bands = len(_LAGS) - 1
+    if len(gaps) < _MIN_GAPS:
+        return (1.0,) * bands, (0.0,) * bands
+    shortest = [0.0, *accumulate(gaps)]  # sums of the shortest gaps
+    ratios, spent = [], []
+    for band, (low, high) in enumerate(pairwise(_LAGS)):
+        # The last band has no end: longer gaps end in it too.
+        first = bisect_right(gaps, low)
+        last = len(gaps) if band == bands - 1 else bisect_right(gaps, high)
+        ended = last - first
+        # Time spent in the band: gaps ending in it from `low` to their end, longer ones
+        # the whole band.
+        time = shortest[last] - shortest[first] - ended * low + (len(gaps) - last) * (high - low)
+        ratios.append((ended + _PRIOR) / (rate * time + _PRIOR))
+        spent.append(time)
+    return tuple(ratios), tuple(spent)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from sokbo.config import ADAPTIVE, Config, SourceConfig, format_duration, parse_interval
 from sokbo.cron import cron_trigger
-from sokbo.schedule.adaptive import WINDOW, adaptive_interval
+from sokbo.schedule.adaptive import HISTORY, WINDOW, adaptive_interval
 from sokbo.store import Store
 
 logger = logging.getLogger(__name__)
@@ -86,6 +86,10 @@ def make_trigger(source: SourceConfig, adaptive: timedelta | None = None) -> Bas
     jitter = source.jitter.total_seconds() or None
     if source.schedule == ADAPTIVE:
         every = adaptive or source.max_interval
+        # The policy places its polls (just after a burst's article, just after a
+        # source's usual minute): a jitter of a tenth of the interval at most keeps them.
+        if jitter is not None:
+            jitter = min(jitter, every.total_seconds() / 10) or None
         return IntervalTrigger(seconds=every.total_seconds(), timezone=UTC, jitter=jitter)
     if parse_interval(source.schedule) is not None:
         every = _interval(source)
@@ -148,12 +152,13 @@ def sync_jobs(
 
 
 def current_interval(config: Config, store: Store, source: SourceConfig) -> timedelta | None:
-    """The interval an adaptive source is due now, from its recent articles in the
-    store; None for a source on a fixed schedule."""
+    """The interval to an adaptive source's next run, counted from now, from when its
+    articles of the last two weeks appeared (the store is the policy's whole state, so
+    a restart changes nothing); None for a source on a fixed schedule."""
     if source.schedule != ADAPTIVE:
         return None
     now = datetime.now(UTC)
-    times = store.article_arrivals(source.id, now - WINDOW)
+    times = store.article_arrivals(source.id, now - WINDOW, limit=HISTORY)
     interval = adaptive_interval(times, now, source.min_interval, source.max_interval)
     return timedelta(seconds=round(interval.total_seconds()))  # what a trigger can keep
 

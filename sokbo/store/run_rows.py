@@ -237,13 +237,21 @@ class RunRows:
         known = [first for first in found if first is not None]
         return min(known) if known else None
 
-    def article_arrivals(self, source_id: str, since: datetime) -> list[datetime]:
-        """When each of the source's articles since `since` appeared: its publication
-        time, or when sokbo first saw it if that was earlier (a date set in the future)."""
-        query = select(articles.c.published, articles.c.first_seen).where(
-            (articles.c.source_id == source_id)
-            & (articles.c.published >= since)
-            & (articles.c.first_seen >= since)
+    def article_arrivals(
+        self, source_id: str, since: datetime, limit: int | None = None
+    ) -> list[datetime]:
+        """When each of the source's articles since `since` appeared, oldest first: its
+        publication time, or when sokbo first saw it if that was earlier (a date set in
+        the future); with `limit`, only the newest that many (by publication time)."""
+        query = (
+            select(articles.c.published, articles.c.first_seen)
+            .where(
+                (articles.c.source_id == source_id)
+                & (articles.c.published >= since)
+                & (articles.c.first_seen >= since)
+            )
+            .order_by(articles.c.published.desc())
+            .limit(limit)
         )
         with self.engine.connect() as conn:
             return sorted(min(row.published, row.first_seen) for row in conn.execute(query))
