@@ -52,7 +52,7 @@ def run(config: Config, path: Path, args: argparse.Namespace) -> int:
         print(
             "next: to keep crawling on the source's schedule, run `make serve-demo` in one "
             f"terminal and `sokbo --config {path} schedule` in another; "
-            f"`sokbo --config {path} status` shows every run (sokbo is .venv/bin/sokbo in "
-            "a checkout)"
+            f"`sokbo --config {path} status` shows every run, and `sokbo --config {path} "
+            "serve` the same at http://127.0.0.1:8950/ (sokbo is .venv/bin/sokbo in a checkout)"
         )
     return code
