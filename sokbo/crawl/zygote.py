@@ -281,11 +281,17 @@ def _scrapy(argv: list[str]) -> int:
     try:
         execute(argv)
     except SystemExit as exc:
-        if exc.code is None or isinstance(exc.code, int):
-            return exc.code or 0
-        print(exc.code, file=sys.stderr)
-        return 1
+        return _exit_code(exc)
     return 0
+
+
+def _exit_code(exc: SystemExit) -> int:
+    """A SystemExit as the process's exit status: its code, or its message said on
+    stderr and 1, as Python itself does."""
+    if exc.code is None or isinstance(exc.code, int):
+        return exc.code or 0
+    print(exc.code, file=sys.stderr)
+    return 1
 
 
 def _run_module(module: str) -> int:
@@ -296,10 +302,7 @@ def _run_module(module: str) -> int:
     try:
         runpy.run_module(module, run_name="__main__", alter_sys=True)
     except SystemExit as exc:
-        if exc.code is None or isinstance(exc.code, int):
-            return exc.code or 0
-        print(exc.code, file=sys.stderr)
-        return 1
+        return _exit_code(exc)
     return 0
 
 
