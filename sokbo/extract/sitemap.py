@@ -18,6 +18,7 @@ from lxml import etree
 
 from sokbo.web.encoding import decode_xml, utf8_xml
 from sokbo.web.urls import http_url
+from sokbo.web.xmlparse import safe_parser
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit, uncompressed
 NEWS_NAMESPACE = "http://www.google.com/schemas/sitemap-news/0.9"
@@ -175,18 +176,6 @@ def _entry(element: etree._Element, base: str) -> SitemapEntry | None:
     )
 
 
-def _parser(recover: bool) -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        recover=recover,
-        remove_comments=True,
-        remove_pis=True,
-    )
-
-
 # A bare "&" (an unescaped query string, the commonest sitemap mistake) would lose the
 # text after it in lxml's recovery ("?a=1&b=2" -> "?a=1=2"); CDATA sections stay as they are.
 _BARE_AMPERSAND = re.compile(
@@ -212,11 +201,11 @@ def _last_entry_cut(body: bytes, entry: str) -> bool:
 def _read_xml(body: bytes) -> tuple[etree._Element, bool]:
     """The root element, and whether the document was well-formed."""
     try:
-        return etree.fromstring(body, _parser(recover=False)), True
+        return etree.fromstring(body, safe_parser(recover=False)), True
     except etree.XMLSyntaxError:
         pass
     # Broken XML, as real sitemaps often are: read what can be read.
-    parser = _parser(recover=True)
+    parser = safe_parser(recover=True)
     try:
         root = etree.fromstring(_escape_ampersands(body), parser)
     except etree.XMLSyntaxError as exc:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from sokbo.web.urls import http_url
+from sokbo.web.xmlparse import safe_parser
 
 # `<https://hub.example/>; rel="hub"`, several to a header, separated by commas.
 _LINK = re.compile(r'<([^>]*)>((?:\s*;\s*[^;,="\s]+(?:\s*=\s*(?:"[^"]*"|[^;,]*))?)*)')
@@ -101,7 +102,7 @@ def _xml_feed_links(body: bytes, base: str) -> Links:
     """The feed-level <link rel href> (Atom's own, or atom:link in an RSS or RDF channel);
     entries' links are not the feed's."""
     try:
-        root = etree.fromstring(body, _parser())
+        root = etree.fromstring(body, safe_parser(recover=True))
     except etree.XMLSyntaxError:
         return []
     if root is None:
@@ -123,16 +124,3 @@ def _xml_feed_links(body: bytes, base: str) -> Links:
 def _local(element: etree._Element) -> str | None:
     tag = element.tag
     return etree.QName(tag).localname if isinstance(tag, str) else None
-
-
-def _parser() -> etree.XMLParser:
-    # One per document: an lxml parser must not be shared between threads.
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        recover=True,
-        remove_comments=True,
-        remove_pis=True,
-    )
