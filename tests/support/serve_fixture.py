@@ -10,8 +10,10 @@ from sokbo.models import Article
 from sokbo.store import Store
 
 SOURCES = ("alpha", "beta", "gamma")
+# As the pipeline stores bodies, with URLs made absolute against the article's page: the
+# image fails to load (this machine reaches no other host), so its onerror would run.
 HOSTILE = (
-    "<p>hostile</p><script>alert(1)</script><img src=x onerror=alert(2)>"
+    "<p>hostile</p><script>alert(1)</script><img src=https://blog.example/x onerror=alert(2)>"
     '<a href="javascript:alert(3)">click</a>'
 )
 HOSTILE_TITLE = "<script>alert(4)</script> 속보"
