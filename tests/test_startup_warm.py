@@ -28,7 +28,7 @@ from sokbo.schedule.runner import crawl_command, run_source
 from sokbo.schedule.runrecord import RunResult
 from tests.support.configs import write_config
 from tests.support.fixture_server import FixtureServer, serve_fixture
-from tests.support.scheduling import run_rows, wait_until
+from tests.support.scheduling import Scheduled, run_rows, wait_until
 from tests.support.sites import SITES
 
 pytestmark = pytest.mark.e2e
@@ -231,3 +231,21 @@ def test_the_warm_process_leaves_with_its_scheduler(tmp_path: Path) -> None:
     assert gone
     (row,) = run_rows(tmp_path)
     assert row["reason"] == "finished"
+
+
+def test_the_scheduler_warms_up_as_it_starts(tmp_path: Path) -> None:
+    """`sokbo schedule` starts its warm process as it starts, not at its first run (which
+    would otherwise wait for the imports); the warm process leaves with it."""
+    with serve_fixture(SITES / "jsonfeed") as server:
+        source = FEED.format(base=server.base_url) + '\nschedule = "every 1h"'
+        config_path = write_config(tmp_path, {"src": source})
+        with Scheduled(config_path) as scheduler:
+            scheduler.wait_for(r"scheduler starting")
+            zygotes = wait_until(
+                lambda: warm_processes(scheduler.pid)[0], 20, "a warm process before any run"
+            )
+            assert len(zygotes) == 1
+            assert server.paths() == []  # no run yet: the hourly one has not come
+            assert scheduler.stop() == 0
+        gone = wait_until(lambda: not any(map(alive, zygotes)), 20, "the warm process's end")
+        assert gone

@@ -119,9 +119,23 @@ def code_stamp(package: Path | None = None) -> str:
     return f"{newest}:{os.stat(root.parent).st_mtime_ns}"
 
 
+def warm_up(module: str) -> bool:
+    """Start the zygote of this process's jobs of `module` now, so that its first job does
+    not wait for the imports (`sokbo schedule` calls it as it starts); False where jobs
+    cannot be forked. A zygote already listening keeps the address (the new one leaves)."""
+    if not _can_fork_jobs():
+        return False
+    _start_zygote(address(os.getpid(), module), os.getpid(), module, own_session=True)
+    return True
+
+
+def _can_fork_jobs() -> bool:
+    return sys.platform.startswith("linux") and hasattr(os, "pidfd_open")
+
+
 def _connect(name: str, owner: int, module: str) -> socket.socket | None:
     """A connection to the zygote, started when there is none; None when it cannot be."""
-    if not sys.platform.startswith("linux") or not hasattr(os, "pidfd_open"):
+    if not _can_fork_jobs():
         return None
     started = False
     deadline = time.monotonic() + START_WAIT
@@ -141,13 +155,13 @@ def _connect(name: str, owner: int, module: str) -> socket.socket | None:
         time.sleep(0.05)
 
 
-def _start_zygote(name: str, owner: int, module: str) -> None:
+def _start_zygote(name: str, owner: int, module: str, *, own_session: bool = False) -> None:
     """A zygote for this owner, its output nowhere: it has no job of its own to log to.
 
     In the owner's process group (a Scrapyd node that is killed as a whole takes it
-    along), unless this runner leads a group of its own: then the group is this one job,
-    which the scheduler signals as a whole to stop it, and the zygote, which serves every
-    job, must not be in it."""
+    along), unless this runner leads a group of its own (or `own_session`): then the
+    group is this one job, which the scheduler signals as a whole to stop it, and the
+    zygote, which serves every job, must not be in it."""
     options = [] if module == SCRAPY else [MODULE_OPTION, module]
     subprocess.Popen(
         [sys.executable, "-m", "sokbo.crawl.zygote", *options, name.encode().hex(), str(owner)],
@@ -155,7 +169,7 @@ def _start_zygote(name: str, owner: int, module: str) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         close_fds=True,
-        start_new_session=os.getpgrp() == os.getpid(),
+        start_new_session=own_session or os.getpgrp() == os.getpid(),
     )
 
 

@@ -45,6 +45,7 @@ _TAIL_LINES = 5
 # Whether crawls are forked from the warm process (see above); else each is a new
 # Python process (bench/startup.py compares the two).
 WARM_START = True
+CRAWL_MODULE = "sokbo.cli"  # a crawl is `python -m sokbo.cli crawl SOURCE ...`
 
 
 def crawl_command(
@@ -55,8 +56,9 @@ def crawl_command(
     crawl = ["crawl", source_id, "--config", str(config_path)]
     crawl += ["--run-id", str(run.id)] if run else []
     if warm:
-        return [sys.executable, "-m", "sokbo.crawl.runner", "--module", "sokbo.cli", *crawl]
-    return [sys.executable, "-m", "sokbo.cli", *crawl]
+        runner = [sys.executable, "-m", "sokbo.crawl.runner", "--module", CRAWL_MODULE]
+        return [*runner, *crawl]
+    return [sys.executable, "-m", CRAWL_MODULE, *crawl]
 
 
 def run_job(config_path: str, source_id: str) -> None:

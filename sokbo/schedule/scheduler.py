@@ -48,10 +48,12 @@ from sokbo.config import (
     format_duration,
     load_config,
 )
+from sokbo.crawl.runner import warm_up
 from sokbo.exitcodes import EXIT_FAILED, EXIT_LOCKED, EXIT_OK
 from sokbo.lock import Holder, scheduler_lock, source_lock
 from sokbo.push.runs import PushRuns
 from sokbo.push.service import PushService
+from sokbo.schedule import runner
 from sokbo.schedule.crawls import CRAWLS
 from sokbo.schedule.jobs import (
     JobStore,
@@ -160,6 +162,8 @@ class Scheduler:
             reattach(self.config, CRAWLS)  # jobs an earlier scheduler left on crawl nodes
         if self.push is not None and not self.push.start():
             self.push = None  # said why; every source is polled as usual
+        if runner.WARM_START and not self.config.cluster.scrapyd:
+            warm_up(runner.CRAWL_MODULE)  # its imports overlap the scheduler's start
         try:
             # Paused until _started has brought the jobs in step with the config: a job
             # due now must not run on the schedule of a config that no longer says so.
