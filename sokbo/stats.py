@@ -9,6 +9,7 @@ from __future__ import annotations
 
 # Discovery and fetching.
 FEED_ENTRIES = "sokbo/feed_entries"  # entries read from feeds and sitemaps
+PUSHED_ENTRIES = "sokbo/pushed_entries"  # entries read from what hubs pushed (WebSub)
 LISTING_PAGES = "sokbo/listing_pages"
 NOT_MODIFIED = "sokbo/not_modified"  # documents answered 304
 FETCH = "sokbo/fetch/"  # article pages fetched: new, changed, recheck

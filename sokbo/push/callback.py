@@ -40,7 +40,8 @@ class Hooks:
     """What the endpoint tells the rest of the scheduler."""
 
     changed: Callable[[], None]  # a subscription's state changed (the lease timer moves)
-    pushed: Callable[[str], None]  # a source has new content: run it (a source id)
+    # A source has new content: run it (the source id, the topic, the verified body).
+    pushed: Callable[[str, str, bytes], None]
     lease: timedelta  # assumed when a hub's verification names none
 
 
@@ -175,5 +176,5 @@ def _notified(
         sub.hub,
         len(body),
     )
-    hooks.pushed(sub.source_id)
+    hooks.pushed(sub.source_id, sub.topic, body)
     return PlainTextResponse("ok\n", 202)

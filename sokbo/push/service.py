@@ -19,6 +19,7 @@ import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
 
 from sokbo.config import Config, format_duration
+from sokbo.push import inbox
 from sokbo.push.callback import Hooks, create_app
 from sokbo.push.leases import (
     ACTIVE,
@@ -77,7 +78,7 @@ class PushService:
             )
             self._store.close()
             return False
-        hooks = Hooks(changed=self.wake, pushed=self._on_push, lease=push.lease)
+        hooks = Hooks(changed=self.wake, pushed=self._pushed, lease=push.lease)
         server = uvicorn.Server(
             uvicorn.Config(
                 create_app(self._store, hooks),
@@ -159,6 +160,22 @@ class PushService:
     def wake(self) -> None:
         """Look at the subscriptions now (a crawl ended, a verification came)."""
         self._wake.set()
+
+    def _pushed(self, source_id: str, topic: str, body: bytes) -> None:
+        """A verified notification: a feed source's body is kept for the run it triggers
+        (sokbo.push.inbox), which asks for the pushed entries' pages before the feed."""
+        config = self.config
+        source = next((found for found in config.source if found.id == source_id), None)
+        if source is not None and source.kind == "feed" and body.strip():
+            try:
+                inbox.keep(config.crawl.state_dir, source_id, topic, body)
+            except OSError as exc:
+                logger.warning(
+                    "push: %s: cannot keep the pushed content (%s); its run reads the feed",
+                    source_id,
+                    exc.strerror or exc,
+                )
+        self._on_push(source_id)
 
     # -- what the scheduler asks ---------------------------------------------------------
 

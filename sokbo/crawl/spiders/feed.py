@@ -24,12 +24,15 @@ from sokbo.extract.discovery import (
     looks_like_html,
 )
 from sokbo.extract.feed import FeedError, FeedItem, SkippedEntry, parse_feed
+from sokbo.push import inbox
 from sokbo.push.discovery import find_hub
 from sokbo.web.encoding import decode_html, decode_xml, utf8_xml
 
 _NO_LINKS = "an HTML page with no <link rel=alternate> feed; tried"
 _LINKS_FAILED = "an HTML page whose <link rel=alternate> feeds failed:"
 _KNOWN_FAILED = "an HTML page, unchanged since the last run, whose feed found then failed:"
+# Above the feed's (0): Scrapy's queue is last in, first out among equals.
+PUSHED_PRIORITY = 10
 
 
 @dataclass(frozen=True)
@@ -48,14 +51,42 @@ class FeedSpider(SourceSpider):
     name = "feed"
     kind = "feed"
 
+    # The entries a hub pushed (sokbo.push.inbox), read by this run; removed when it ends.
+    pushed: tuple[inbox.Pushed, ...] = ()
+
     async def start(self) -> AsyncIterator[Any]:
         quiet_robots_tracebacks()
+        for request in self.pushed_requests():
+            yield request
         for url in self.source.start_urls:
             feed = known_feed_url(url)
             if feed and feed != url:
                 self.logger.info("%s: the platform's feed is %s", url, feed)
                 url = feed
             yield self.document_request(url, self.parse_feed, start=True, discovery=None)
+
+    def pushed_requests(self) -> Iterator[scrapy.Request]:
+        """The pages of the entries hubs pushed since the last finished run, asked for
+        ahead of the feed: the first is the run's first request, sent at once."""
+        self.pushed = tuple(inbox.waiting(self.config.crawl.state_dir, self.source.id))
+        for pushed in self.pushed:
+            body = utf8_xml(decode_xml(pushed.body, None, self.source.encoding))
+            try:
+                if not looks_like_feed(body):
+                    raise FeedError(f"not a feed ({describe_document(body, None)})")
+                items, _skipped = parse_feed(body, pushed.topic)  # the feed's read says them
+            except FeedError as exc:
+                self.logger.info("pushed content from %s: %s; the feed is read", pushed.topic, exc)
+                continue
+            self.logger.info("pushed content from %s: %d entries", pushed.topic, len(items))
+            self.stats.inc_value(stat_keys.PUSHED_ENTRIES, len(items))
+            for request in self.page_requests(_candidates(items)):
+                yield request.replace(priority=PUSHED_PRIORITY)
+
+    def closed(self, reason: str) -> None:
+        if reason == "finished":
+            inbox.done(list(self.pushed))
+        super().closed(reason)
 
     def parse_feed(
         self,
@@ -115,9 +146,7 @@ class FeedSpider(SourceSpider):
             self.logger.warning("%s: %s; skipped", response.url, entry)
             self.stats.inc_value(stat_keys.dropped(entry.reason))
         self.stats.inc_value(stat_keys.FEED_ENTRIES, len(items))
-        yield from self.page_requests(
-            Candidate(item.url, item.hint, changed=item.hint.updated) for item in items
-        )
+        yield from self.page_requests(_candidates(items))
 
     def remember_hub(self, response: Response, body: bytes) -> None:
         """The WebSub hub the feed names (or that it names none), for `sokbo schedule` to
@@ -185,6 +214,10 @@ class FeedSpider(SourceSpider):
             return Discovery(origin, _NO_LINKS, candidates)
         discovery: Discovery | None = request.cb_kwargs.get("discovery")
         return discovery
+
+
+def _candidates(items: list[FeedItem]) -> Iterator[Candidate]:
+    return (Candidate(item.url, item.hint, changed=item.hint.updated) for item in items)
 
 
 def _answers(page: str, tried: list[tuple[str, str]]) -> str:
