@@ -34,6 +34,7 @@ from sokbo.outcome import stat_count
 from tests.support.cli import SETTINGS, run_scrapy, run_sokbo
 from tests.support.configs import write_source_config
 from tests.support.fixture_server import FixtureServer, serve_fixture
+from tests.support.mounts import tmpfs
 from tests.support.scheduling import last_run_stats
 from tests.support.sites import SITES
 
@@ -351,3 +352,33 @@ def test_a_sitemap_source_reads_its_sitemaps_from_the_kept_copy(tmp_path: Path) 
         second = crawl(config, server)
     # The sitemap index named by the kept copy, which answers 304: nothing else is asked.
     assert second == ["/sitemap_index.xml"]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("disk", ["full", "read-only"])
+def test_a_cache_folder_that_cannot_be_written_costs_a_request_not_a_run(
+    tmp_path: Path, disk: str
+) -> None:
+    """The robots.txt copy cannot be kept: one warning line, the run still obeys the rules
+    it fetched and succeeds; the next run asks again, and once the disk is healed the copy
+    is kept as usual."""
+    with serve_fixture(news_site(tmp_path / "site")) as server:
+        config = write_source_config(tmp_path / "run", server.base_url, FEED)
+        folder = config.parent / "data" / CACHE_FOLDER
+        with tmpfs(folder, "16k", read_only=disk == "read-only") as mounted:
+            if disk == "full":
+                (mounted / "filler").write_bytes(b"x" * 16 * 1024)
+            for run in range(2):
+                server.clear()
+                result = run_sokbo("--config", str(config), "crawl", cwd=config.parent)
+                assert result.returncode == 0, result.stdout + result.stderr
+                assert server.paths()[:2] == ["/robots.txt", "/feed.xml"]
+                warnings = [
+                    line for line in result.stderr.splitlines() if "robots.txt cache:" in line
+                ]
+                assert len(warnings) == 1, result.stderr
+                assert f"cannot keep {server.url('/robots.txt')}: " in warnings[0]
+                if run == 0:  # the rules fetched are obeyed (the next run reads a 304 feed)
+                    assert stat_count(last_run_stats(config.parent), "robotstxt/forbidden") == 1
+        assert crawl(config, server, again=True) == ["/robots.txt", "/feed.xml", "/news/1.html"]
+        assert crawl(config, server, again=True) == ["/feed.xml", "/news/1.html"]
