@@ -197,3 +197,19 @@ def test_views_read_sqlite_and_postgresql_alike(db_url: str, tmp_path: Path) -> 
     assert alpha.per_hour.count("<rect") == 6 + 13 * 3 - 1
     assert [post["title"] for post in blog.posts][:2] == [HOSTILE_TITLE, "Story 1"]
     assert len(blog.posts) == 6
+
+
+def test_a_store_that_fails_under_a_page_is_one_line_and_503(
+    config_path: Path, client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The store's disk goes bad while sokbo serve runs: each page says so in one line."""
+    assert client.get("/").status_code == 200
+    database = config_path.parent / "sokbo.db"
+    database.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 4096)  # no longer a database
+    for path in ("/", "/source/alpha", "/site/blog"):
+        response = client.get(path)
+        assert response.status_code == 503, path
+        assert "the store cannot be read: " in response.text
+        assert response.headers["content-security-policy"] == CSP
+    assert client.get("/healthz").status_code == 503
+    assert "serve: /source/alpha: the store cannot be read: " in caplog.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from sokbo.serve import views
 from sokbo.store import Store, StoreMissing, store_error
 
 HERE = Path(__file__).parent
+logger = logging.getLogger("sokbo.serve")
 # A post's frame (srcdoc) is held to this policy and to its own (views.POST_CSP): the
 # posts' images load from their hosts, as on the blog (with no referrer); nothing runs.
 CSP = (
@@ -157,6 +159,14 @@ def create_app(
             body["error"] = problem
         return JSONResponse(json.loads(json.dumps(body)), 503 if problem else 200)
 
+    async def store_failed(request: Request, exc: Exception) -> Response:
+        """A store that fails while a page reads it (a disk that went, a database that is
+        down): one line saying so, 503, and the line in the log."""
+        why = store_error(exc) if isinstance(exc, SQLAlchemyError) else str(exc)
+        logger.error("serve: %s: the store cannot be read: %s", request.url.path, why)
+        what = f"the store cannot be read: {why}"
+        return page("missing.html", 503, config=config, what=what)
+
     routes = [
         Route("/", sources, methods=["GET", "HEAD"]),
         Route("/source/{source_id}", source, methods=["GET", "HEAD"]),
@@ -165,4 +175,8 @@ def create_app(
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(Guard, token=token)])
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(Guard, token=token)],
+        exception_handlers={SQLAlchemyError: store_failed},
+    )
