@@ -8,13 +8,13 @@ in as `now`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import unquote
 
-from sokbo.store import Subscription
+from sokbo.store import PushHub, Subscription
 
 SUBSCRIBING = "subscribing"
 ACTIVE = "active"
@@ -35,6 +35,13 @@ DENIED_RETRY = timedelta(days=1)
 # Unsubscribe requests sent without a verification before the subscription is forgotten
 # (its lease then ends at the hub by itself).
 UNSUBSCRIBE_TRIES = 5
+# A hub fails a subscription (and the next hub its topic names is subscribed to as well)
+# when it did not verify this many requests in a row (refused, unreachable, not sent to a
+# non-public address, accepted and never verified), or when the subscription has held no
+# lease for FALLBACK_WAIT since it was made or last verified (a lease lapsed, a hub asked
+# again after it denied: the attempts counted start again then).
+FALLBACK_AFTER = 3
+FALLBACK_WAIT = timedelta(minutes=10)
 # A hub is silent when polls find articles it never announced and no notification came for
 # this many of the source's polling intervals.
 SILENT_AFTER = 3
@@ -63,14 +70,65 @@ def wanted_of(subscription: Subscription) -> Wanted:
     return Wanted(subscription.source_id, subscription.topic, subscription.hub)
 
 
+def choose_hubs(
+    found: Iterable[PushHub], subscriptions: Sequence[Subscription], now: datetime
+) -> dict[Wanted, str]:
+    """The subscriptions the hubs found call for, each with why (said when it is made).
+
+    A topic may name several hubs, and WebSub lets a subscriber use any or all of them.
+    sokbo subscribes to the first, and to the next only while every one before it fails
+    (`failing`): redundancy when a hub denies, refuses, cannot be reached or goes silent,
+    without each update arriving once per hub (WordPress names two or three hubs by
+    default, and every notification runs the source). A failing hub stays wanted and is
+    asked again on its backoff: once it serves again, the hubs after it are no longer
+    wanted and are left. Every hub is on the same topic, so subscriptions stay keyed by
+    (source, topic, hub), and the store keeps the other hubs in one column beside the first.
+    """
+    held = {wanted_of(sub): sub for sub in subscriptions}
+    wanted: dict[Wanted, str] = {}
+    for hubs in found:
+        why = "its feed names the hub"
+        for hub in hubs.hubs:
+            key = Wanted(hubs.source_id, hubs.topic, hub)
+            wanted.setdefault(key, why)
+            sub = held.get(key)
+            problem = None if sub is None else failing(sub, now)
+            if problem is None:
+                break
+            why = f"its feed names the hub, and the hub before it, {hub}, {problem}"
+    return wanted
+
+
+def named_hubs(found: Iterable[PushHub]) -> set[Wanted]:
+    """Every subscription the hubs found may call for, the later hubs included."""
+    return {Wanted(hubs.source_id, hubs.topic, hub) for hubs in found for hub in hubs.hubs}
+
+
+def failing(sub: Subscription, now: datetime) -> str | None:
+    """How the subscription's hub fails it, in a few words; None while it serves it (or
+    may yet: a subscription being made)."""
+    if sub.state == DENIED:
+        return "denied it"
+    if sub.silent_since is not None:
+        return "went silent"
+    if sub.attempts >= FALLBACK_AFTER:
+        return f"did not verify {sub.attempts} requests"
+    holds = sub.state == ACTIVE and sub.expires is not None and sub.expires > now
+    if not holds and now - (sub.verified or sub.created) >= FALLBACK_WAIT:
+        return "holds no lease"
+    return None
+
+
 def steps(
     subscriptions: Sequence[Subscription],
-    wanted: Collection[Wanted],
+    wanted: Collection[Wanted] | Mapping[Wanted, str],
     sources: Collection[str],
     now: datetime,
+    named: Collection[Wanted] = (),
 ) -> list[Step]:
     """What each subscription needs now, and the subscriptions to create; `sources`: the
-    configured source ids (to say why a subscription is no longer wanted)."""
+    configured source ids and `named` every hub the documents name (both to say why a
+    subscription is no longer wanted); `wanted` may say why each is wanted."""
     found: list[Step] = []
     held = set()
     for sub in subscriptions:
@@ -78,11 +136,12 @@ def steps(
         held.add(key)
         lease_left = sub.expires is not None and sub.expires > now
         if key not in wanted:
-            why = (
-                "its source is no longer in the config"
-                if sub.source_id not in sources
-                else "its feed no longer names this hub"
-            )
+            if sub.source_id not in sources:
+                why = "its source is no longer in the config"
+            elif key in named:
+                why = "a hub its feed names before this one serves it again"
+            else:
+                why = "its feed no longer names this hub"
             if sub.state == UNSUBSCRIBING:
                 if not lease_left:
                     found.append(Step("forget", key, sub, "its lease has ended"))
@@ -101,7 +160,9 @@ def steps(
             found.append(Step("subscribe", key, sub, "its lease has ended"))
         elif sub.due <= now:
             found.append(Step("subscribe", key, sub, _why_asked(sub)))
-    found.extend(Step("create", key, None, "its feed names the hub") for key in wanted)
+    for key in wanted:
+        why = wanted[key] if isinstance(wanted, Mapping) else "its feed names the hub"
+        found.append(Step("create", key, None, why))
     return [step for step in found if step.action != "create" or step.wanted not in held]
 
 

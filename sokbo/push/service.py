@@ -26,9 +26,10 @@ from sokbo.push.leases import (
     SUBSCRIBING,
     UNSUBSCRIBING,
     Step,
-    Wanted,
     answer_wait,
+    choose_hubs,
     delivering,
+    named_hubs,
     next_wake,
     retry_wait,
     steps,
@@ -227,12 +228,10 @@ class PushService:
         """Do what every subscription needs now; seconds until one needs something."""
         config = self.config
         sources = {source.id for source in config.source}
-        wanted = {
-            Wanted(found.source_id, found.topic, found.hub)
-            for found in self._store.push_hubs()
-            if found.source_id in sources
-        }
-        for step in steps(self._store.subscriptions(), wanted, sources, now):
+        found = [hubs for hubs in self._store.push_hubs() if hubs.source_id in sources]
+        held = self._store.subscriptions()
+        wanted = choose_hubs(found, held, now)
+        for step in steps(held, wanted, sources, now, named_hubs(found)):
             if self._stopping.is_set():
                 break
             self._do(step, now)
@@ -283,6 +282,8 @@ class PushService:
 
     def _request(self, sub: Subscription, mode: Literal["subscribe", "unsubscribe"]) -> None:
         push = self.settings
+        # A hub on a non-public address is asked only for a source configured on one.
+        source = next((found for found in self.config.source if found.id == sub.source_id), None)
         sent = datetime.now(UTC)
         problem = hub_request(
             sub.hub,
@@ -292,6 +293,7 @@ class PushService:
             secret=sub.secret if mode == "subscribe" else None,
             lease_seconds=round(push.lease.total_seconds()) if mode == "subscribe" else None,
             user_agent=self.config.crawl.user_agent,
+            origins=source.start_urls if source is not None else (),
         )
         lease = timedelta(seconds=sub.lease_seconds) if sub.lease_seconds else push.lease
         attempts = sub.attempts + 1

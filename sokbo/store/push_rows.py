@@ -3,7 +3,7 @@ them (sokbo.push keeps them in step)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,12 +15,18 @@ from sokbo.store.schema import articles, push_hubs, push_subscriptions, require_
 
 @dataclass(frozen=True)
 class PushHub:
-    """A feed of a source names a hub: its topic may be subscribed to there."""
+    """A feed (or page) of a source names hubs: its topic may be subscribed to there;
+    `hub` first, then `more_hubs`, in the document's order."""
 
     source_id: str
     feed_url: str
     hub: str
     topic: str
+    more_hubs: tuple[str, ...] = ()
+
+    @property
+    def hubs(self) -> tuple[str, ...]:
+        return (self.hub, *self.more_hubs)
 
 
 @dataclass(frozen=True)
@@ -52,31 +58,40 @@ class PushRows:
     engine: Engine
 
     def record_push_hub(
-        self, source_id: str, feed_url: str, hub: str | None, topic: str | None, now: datetime
+        self,
+        source_id: str,
+        feed_url: str,
+        hub: str | None,
+        topic: str | None,
+        now: datetime,
+        more_hubs: Sequence[str] = (),
     ) -> None:
-        """What a feed said about its hub when it was read: `hub` None forgets the feed's
-        row. An unchanged row is not written (most feeds say the same every run)."""
+        """What a feed or page said about its hubs when it was read: `hub` None forgets
+        the document's row. An unchanged row is not written (most say the same every run)."""
         require_aware(now)
         key = (push_hubs.c.source_id == source_id) & (push_hubs.c.feed_url == feed_url)
+        columns = (push_hubs.c.hub, push_hubs.c.topic, push_hubs.c.more_hubs)
         with self.engine.connect() as conn:
-            row = conn.execute(select(push_hubs.c.hub, push_hubs.c.topic).where(key)).first()
+            row = conn.execute(select(*columns).where(key)).first()
         if row is None and hub is None:
             return
-        if row is not None and (row.hub, row.topic) == (hub, topic):
+        more = list(more_hubs) if hub is not None else []
+        if row is not None and (row.hub, row.topic, row.more_hubs or []) == (hub, topic, more):
             return
         with self.engine.begin() as conn:
             conn.execute(delete(push_hubs).where(key))
             if hub is not None and topic is not None:
-                values = {"hub": hub, "topic": topic, "seen": now}
+                values = {"hub": hub, "topic": topic, "seen": now, "more_hubs": more or None}
                 conn.execute(
                     insert(push_hubs).values(source_id=source_id, feed_url=feed_url, **values)
                 )
 
     def push_hubs(self) -> list[PushHub]:
-        columns = (push_hubs.c.source_id, push_hubs.c.feed_url, push_hubs.c.hub, push_hubs.c.topic)
-        query = select(*columns).order_by(push_hubs.c.source_id, push_hubs.c.feed_url)
+        table = push_hubs
+        columns = (table.c.source_id, table.c.feed_url, table.c.hub, table.c.topic)
+        query = select(*columns, table.c.more_hubs).order_by(table.c.source_id, table.c.feed_url)
         with self.engine.connect() as conn:
-            return [PushHub(*row) for row in conn.execute(query)]
+            return [PushHub(*row[:4], tuple(_urls(row.more_hubs))) for row in conn.execute(query)]
 
     def subscriptions(self, source_id: str | None = None) -> list[Subscription]:
         query = select(push_subscriptions).order_by(push_subscriptions.c.id)
@@ -154,3 +169,8 @@ class PushRows:
         )
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
+
+
+def _urls(value: object) -> list[str]:
+    """The JSON list of URLs a row holds (anything else in its place: none)."""
+    return [url for url in value if isinstance(url, str)] if isinstance(value, list) else []

@@ -275,17 +275,22 @@ article_images = Table(
 )
 
 
-# WebSub (sokbo.push, store.push_rows). The hub and topic each feed of a source named when
-# a crawl last read it (the feed spider keeps them; a feed that stops naming a hub loses
-# its row): what the scheduler subscribes to.
+# WebSub (sokbo.push, store.push_rows). The hubs and topic each feed of a source (or start
+# page of a listing source) named when a crawl last read it (the spiders keep them; a
+# document that stops naming a hub loses its row): what the scheduler subscribes to.
 push_hubs = Table(
     "push_hubs",
     metadata,
     Column("source_id", String(64), primary_key=True),
-    Column("feed_url", Text, primary_key=True),  # the feed as requested
-    Column("hub", Text, nullable=False),
+    Column("feed_url", Text, primary_key=True),  # the feed (or page) as requested
+    Column("hub", Text, nullable=False),  # the first hub it names
     Column("topic", Text, nullable=False),  # its rel=self URL, else the feed's own
     Column("seen", UTCDateTime, nullable=False),
+    # The other hubs it names, in order (a JSON list, at most two; NULL: none), each
+    # subscribed to only while the ones before it fail (sokbo.push.leases.choose_hubs).
+    # A column beside `hub`, not a row per hub: a store made by an older sokbo gains it
+    # (add_missing_columns), and an older sokbo reading this one still finds the first.
+    Column("more_hubs", JSON),
 )
 
 # The subscriptions the scheduler holds, or is asking for, at those hubs. `token` is the

@@ -44,6 +44,7 @@ from sokbo.incremental import fetch_reason, too_old
 from sokbo.lock import Holder, source_lock
 from sokbo.models import FeedHint, Page
 from sokbo.outcome import cleanly_stopped, crawl_errors, crawl_exit_status
+from sokbo.push.discovery import find_hub
 from sokbo.store import DocumentState, Store, store_error
 from sokbo.web.encoding import Decoded, charset_from_content_type, decode_html
 from sokbo.web.sniff import not_a_page
@@ -236,6 +237,15 @@ class SourceSpider(scrapy.Spider):
 
     def known_target(self, response: Response) -> str | None:
         return self.store.document(requested_url(response)).target
+
+    def remember_hub(self, response: Response, body: bytes) -> None:
+        """The WebSub hubs a feed or a listing's start page names (or that it names none),
+        for `sokbo schedule` to subscribe to (sokbo.push)."""
+        links = [value.decode("latin-1") for value in response.headers.getlist("Link")]
+        found = find_hub(body, links, response.url)
+        hub, topic, more = (found.hub, found.topic, found.more) if found else (None, None, ())
+        now = datetime.now(UTC)
+        self.store.record_push_hub(self.source.id, requested_url(response), hub, topic, now, more)
 
     # -- article pages: incremental ------------------------------------------------
 

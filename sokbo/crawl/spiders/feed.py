@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -25,7 +24,6 @@ from sokbo.extract.discovery import (
 )
 from sokbo.extract.feed import FeedError, FeedItem, SkippedEntry, parse_feed
 from sokbo.push import inbox
-from sokbo.push.discovery import find_hub
 from sokbo.web.encoding import decode_html, decode_xml, utf8_xml
 
 _NO_LINKS = "an HTML page with no <link rel=alternate> feed; tried"
@@ -147,15 +145,6 @@ class FeedSpider(SourceSpider):
             self.stats.inc_value(stat_keys.dropped(entry.reason))
         self.stats.inc_value(stat_keys.FEED_ENTRIES, len(items))
         yield from self.page_requests(_candidates(items))
-
-    def remember_hub(self, response: Response, body: bytes) -> None:
-        """The WebSub hub the feed names (or that it names none), for `sokbo schedule` to
-        subscribe to (sokbo.push)."""
-        links = [value.decode("latin-1") for value in response.headers.getlist("Link")]
-        found = find_hub(body, links, response.url)
-        hub, topic = (found.hub, found.topic) if found else (None, None)
-        now = datetime.now(UTC)
-        self.store.record_push_hub(self.source.id, requested_url(response), hub, topic, now)
 
     def discover(self, response: Response) -> Iterator[scrapy.Request]:
         """The start URL is a page: its <link rel=alternate> feeds, else the usual paths."""

@@ -70,6 +70,8 @@ class ListingSpider(SourceSpider):
             yield from self.document_unavailable(response.request, problem)
             return
         self.remember_validators(response)
+        if depth == 0:  # a start page may declare WebSub hubs, as a feed does
+            self.remember_hub(response, response.body)
         self.stats.inc_value(stat_keys.LISTING_PAGES)
         # Links are read from the decoded text, so an EUC-KR listing works like any other.
         page = HtmlResponse(
