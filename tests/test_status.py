@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -364,6 +365,7 @@ def test_the_json_has_stable_keys_utc_times_and_seconds() -> None:
             "new_last_24h",
             "health",
             "latency",
+            "push",
             "alerts",
         ]
     )
@@ -391,3 +393,41 @@ def test_the_json_has_stable_keys_utc_times_and_seconds() -> None:
     ]
     assert newblog["last_run"] is None and newblog["next_run"] is None
     assert newblog["health"] == {"articles": 0, "body": None, "date": None, "image": None}
+
+
+def test_push_subscriptions_are_shown_per_source(store: Store, tmp_path: Path) -> None:
+    """A PUSH column once a source has a subscription: its hub's last notification, a
+    silent hub, one still asked for; the JSON lists each subscription."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    hub = "https://hub.example/"
+
+    def subscribe(source_id: str, state: str, **values: Any) -> None:
+        topic = f"https://{source_id}.example/rss"
+        added = store.add_subscription(source_id, topic, hub, source_id, "s", state, now)
+        if values:
+            store.update_subscription(added.id, values)
+
+    subscribe("live", "active", last_notified=now - timedelta(minutes=4))
+    subscribe("quiet", "active", silent_since=now - timedelta(minutes=1))
+    subscribe("asked", "subscribing")
+    chosen = config("live", "quiet", "asked", "polled", state_dir=tmp_path)
+    overview = collect_status(chosen, store, jobs, now)
+    table = format_table(overview, now).splitlines()
+    assert table[0].split()[-1] == "PUSH"
+    assert re.search(r"^\s+live\s.*\s{2}live 4m$", table[1])
+    assert re.search(r"^\s+quiet\s.*\s{2}silent \d+[smh]$", table[2])
+    assert re.search(r"^\s+asked\s.*\s{2}subscribing$", table[3])
+    assert re.search(r"^\s+polled\s.*\s{2}-$", table[4])
+    data = json.loads(to_json(overview))["sources"]
+    assert data[0]["push"] == [
+        {
+            "hub": hub,
+            "topic": "https://live.example/rss",
+            "state": "active",
+            "expires": None,
+            "last_notified": (now - timedelta(minutes=4)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "silent_since": None,
+            "error": None,
+        }
+    ]
+    assert data[3]["push"] == []

@@ -17,7 +17,7 @@ from sokbo.ops.health import DAY, FIELDS, HISTORY_DAYS, StoredMark, Tally, alert
 from sokbo.ops.latency import Latency, build_latency, format_span, latency_alert
 from sokbo.outcome import crawl_counts, crawl_errors, crawl_exit_status
 from sokbo.scrapyd import Load, Scrapyd, ScrapydError
-from sokbo.store import Store, StoreMissing
+from sokbo.store import Store, StoreMissing, Subscription
 
 logger = logging.getLogger("sokbo.ops.health")
 
@@ -89,6 +89,7 @@ class SourceStatus:
     interval: timedelta | None  # the interval adaptive polling chose; None otherwise
     crawling: LiveHolder | None = None  # the crawl of the source running now, if one is
     latency: Latency | None = None  # publication to post, the last 24 hours' posts
+    push: tuple[Subscription, ...] = ()  # its WebSub subscriptions ([push])
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,9 @@ def collect_status(
     # A stopped scheduler leaves its next run times in the job store: they say nothing
     # until one runs again.
     next_runs = schedule.next_runs(config) if scheduler is not None else {}
+    subscriptions: dict[str, list[Subscription]] = {}
+    for sub in store.subscriptions() if store is not None else []:
+        subscriptions.setdefault(sub.source_id, []).append(sub)
     rows = []
     for source in config.source:
         # Without a store, nothing has run: every source as never run.
@@ -252,6 +256,7 @@ def collect_status(
                 next_run=next_runs.get(source.id),
                 interval=interval,
                 crawling=holders.get(source.id),
+                push=tuple(subscriptions.get(source.id, ())),
             )
         )
     return Overview(rows, scheduler)
@@ -324,6 +329,9 @@ def format_table(overview: Overview, now: datetime) -> str:
     if any(row.latency for row in rows):  # publication to post: median/p90 of 24 hours
         headers = (*headers, "LATENCY")
         cells = [(*line, _latency(row)) for line, row in zip(cells, rows, strict=True)]
+    if any(row.push for row in rows):  # WebSub: how its hub is doing
+        headers = (*headers, "PUSH")
+        cells = [(*line, _push(row, now)) for line, row in zip(cells, rows, strict=True)]
     if any(row.last_run and row.last_run.node for row in rows):  # crawl nodes: where it ran
         headers = (*headers, "NODE")
         cells = [(*line, _node(row)) for line, row in zip(cells, rows, strict=True)]
@@ -377,6 +385,20 @@ def _latency(row: SourceStatus) -> str:
     """`median/p90` of the last 24 hours' posts (`2m/9m`), `-` without any."""
     found = row.latency
     return "-" if found is None else f"{format_span(found.median)}/{format_span(found.p90)}"
+
+
+def _push(row: SourceStatus, now: datetime) -> str:
+    """How the source's hub delivers: `live 4m` (its last notification that long ago),
+    `live` (none yet), `silent 47m` (polled on its schedule again), `subscribing`,
+    `denied`, `unsubscribing`; `-` without a subscription. The best of several hubs."""
+    if not row.push:
+        return "-"
+    sub = min(row.push, key=lambda s: (s.state != "active", s.silent_since is not None))
+    if sub.state != "active":
+        return sub.state
+    if sub.silent_since is not None:
+        return f"silent {format_span(now - (sub.last_notified or sub.created))}"
+    return "live" if sub.last_notified is None else f"live {format_span(now - sub.last_notified)}"
 
 
 def _node(row: SourceStatus) -> str:
@@ -496,6 +518,18 @@ def _json_row(row: SourceStatus) -> dict[str, Any]:
             "median_seconds": row.latency.median.total_seconds(),
             "p90_seconds": row.latency.p90.total_seconds(),
         },
+        "push": [
+            {
+                "hub": sub.hub,
+                "topic": sub.topic,
+                "state": sub.state,
+                "expires": _iso(sub.expires),
+                "last_notified": _iso(sub.last_notified),
+                "silent_since": _iso(sub.silent_since),
+                "error": sub.error,
+            }
+            for sub in row.push
+        ],
         "alerts": list(row.alerts),
     }
 
