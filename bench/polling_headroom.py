@@ -25,9 +25,9 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import polling  # bench/polling.py, beside this file
+from bench import polling
 
 QUIET = (90, 120, 150, 180, 240)
 BURST = (10, 15, 20, 30, 45)
@@ -42,7 +42,7 @@ def two_state(quiet: float, burst: float, window: float, shape: float) -> pollin
         if seen and now - seen[-1] < window:
             return burst
         hour = polling.WIRE_HOURS[int((now % polling.DAY) // polling.HOUR)]
-        return min(600.0, quiet * (_MEAN_HOUR / hour) ** shape)
+        return min(600.0, quiet * float((_MEAN_HOUR / hour) ** shape))
 
     return policy
 
