@@ -43,7 +43,7 @@ from tests.support.fixture_server import FixtureServer, serve_fixture
 from tests.support.scheduling import Scheduled, run_rows, wait_until
 from tests.support.scrapyd_node import free_port
 from tests.support.sites import posts
-from tests.support.websub_hub import Hub, serve_hub
+from tests.support.websub_hub import Hub, ping, serve_hub
 
 NOWHERE = "http://127.0.0.1:9"  # never fetched: the source is hourly
 
@@ -755,13 +755,7 @@ def test_a_push_is_ingested_at_once_a_forgery_never_and_a_removed_source_leaves(
         # A new article, announced by the publisher to the hub (hub.mode=publish).
         site.publish(2)
         pinged = time.monotonic()
-        ping = Request(
-            hub.url,
-            data=urlencode({"hub.mode": "publish", "hub.url": site.topic}).encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
-        with urlopen(ping, timeout=10) as answer:
-            assert answer.status == 202
+        assert ping(hub.url, site.topic) == 202
         wait_until(lambda: site.title(2) in post_titles(folder), 20, "the pushed article's post")
         took = time.monotonic() - pinged
         assert took < 10, f"{took:.1f} s from the push to the post"

@@ -18,8 +18,6 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
-from urllib.request import Request, urlopen
 
 import pytest
 from sqlalchemy import create_engine
@@ -45,7 +43,7 @@ from tests.support.cli import run_sokbo
 from tests.support.fixture_server import serve_fixture
 from tests.support.scheduling import Scheduled, wait_until
 from tests.support.scrapyd_node import free_port
-from tests.support.websub_hub import Hub, serve_hub
+from tests.support.websub_hub import Hub, ping, serve_hub
 from tests.test_push import PAGE, STORIES, Site, hourly, post_titles, write_push_config
 from tests.test_push import hub as hub
 from tests.test_push import site as site
@@ -692,13 +690,7 @@ def test_a_push_for_a_listing_page_writes_its_new_post(tmp_path: Path, hub: Hub)
         with Scheduled(config) as scheduler:
             scheduler.wait_for(rf"push: live: subscribed to {topic} at {hub.url}")
             listing.publish(2)
-            ping = Request(
-                hub.url,
-                data=urlencode({"hub.mode": "publish", "hub.url": topic}).encode(),
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-            )
-            with urlopen(ping, timeout=10) as answer:
-                assert answer.status == 202
+            assert ping(hub.url, topic) == 202
             wait_until(lambda: listing.title(2) in post_titles(folder), 30, "the pushed post")
             scheduler.wait_for(
                 r"push: live: new content from http://127\.0\.0\.1:\d+/ \(\d+ bytes\)"

@@ -9,8 +9,6 @@ import logging
 import os
 import time
 from pathlib import Path
-from urllib.parse import urlencode
-from urllib.request import Request, urlopen
 
 import pytest
 
@@ -19,7 +17,7 @@ from tests.support.cli import run_sokbo
 from tests.support.mounts import tmpfs
 from tests.support.scheduling import Scheduled, last_run_stats, wait_until
 from tests.support.scrapyd_node import free_port
-from tests.support.websub_hub import Hub
+from tests.support.websub_hub import Hub, ping
 from tests.test_push import Site, hourly, post_titles, write_push_config
 from tests.test_push import hub as hub
 from tests.test_push import site as site
@@ -72,16 +70,6 @@ def test_a_full_disk_keeps_nothing_and_says_so(tmp_path: Path) -> None:
 # -- end to end: `sokbo schedule`, a hub on 127.0.0.1, the crawl as a process -----------------
 
 
-def _publish(hub: Hub, site: Site) -> None:
-    ping = Request(
-        hub.url,
-        data=urlencode({"hub.mode": "publish", "hub.url": site.topic}).encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    with urlopen(ping, timeout=10) as answer:
-        assert answer.status == 202
-
-
 def _crawl_paths(site: Site) -> list[str]:
     """What sokbo's crawls asked the site for, in order (not the hub's fetches)."""
     assert site.server is not None
@@ -92,51 +80,54 @@ def _crawl_paths(site: Site) -> list[str]:
     ]
 
 
-@pytest.mark.e2e
-def test_the_pushed_article_is_the_runs_first_request(tmp_path: Path, site: Site, hub: Hub) -> None:
-    folder, port = tmp_path / "run", free_port()
-    config = write_push_config(folder, {"live": hourly(site.topic)}, port)
+def _crawled_once(tmp_path: Path, site: Site) -> Path:
+    """A config whose source has been crawled once (its hub recorded), with a politeness
+    delay, so that the order of a run's requests is the order they were sent."""
+    folder = tmp_path / "run"
+    config = write_push_config(folder, {"live": hourly(site.topic)}, free_port())
     assert run_sokbo("--config", str(config), "crawl", "live", cwd=folder).returncode == 0
-    # A politeness delay, so that the order of the requests is the order they were sent.
     text = config.read_text("utf-8")
     assert "delay = 0.0" in text
     config.write_text(text.replace("delay = 0.0", "delay = 1.0"), "utf-8")
+    return config
+
+
+def _push_article(config: Path, site: Site, hub: Hub, *, said: str = "") -> str:
+    """`sokbo schedule` subscribed; article 2 published and the hub pinged; its post
+    written. The scheduler's log (after `said`, a line it must print)."""
     with Scheduled(config) as scheduler:
         scheduler.wait_for(r"push: live: subscribed to ")
         assert site.server is not None
         site.server.clear()
         site.publish(2)
-        _publish(hub, site)
-        wait_until(lambda: site.title(2) in post_titles(folder), 20, "the pushed article's post")
+        assert ping(hub.url, site.topic) == 202
+        if said:
+            scheduler.wait_for(said)
+        wait_until(lambda: site.title(2) in post_titles(config.parent), 20, "the post")
         scheduler.wait_for(r"live: run ended")
         assert scheduler.stop() == 0
         log = scheduler.log()
+    assert "Traceback" not in log
+    return log
+
+
+@pytest.mark.e2e
+def test_the_pushed_article_is_the_runs_first_request(tmp_path: Path, site: Site, hub: Hub) -> None:
+    config = _crawled_once(tmp_path, site)
+    _push_article(config, site, hub)
     # The page first, at once; the feed after it (a hub may push only part of a feed).
     assert _crawl_paths(site) == ["/news/2.html", "/feed.xml"]
-    assert last_run_stats(folder, "live")["sokbo/pushed_entries"] == 2  # the whole feed
-    assert inbox.waiting(folder / "data", "live") == []  # read by a finished run
-    assert "Traceback" not in log
+    assert last_run_stats(config.parent, "live")["sokbo/pushed_entries"] == 2  # the whole feed
+    assert inbox.waiting(config.parent / "data", "live") == []  # read by a finished run
 
 
 @pytest.mark.e2e
 def test_a_push_the_disk_cannot_keep_still_runs_the_source(
     tmp_path: Path, site: Site, hub: Hub
 ) -> None:
-    folder, port = tmp_path / "run", free_port()
-    config = write_push_config(folder, {"live": hourly(site.topic)}, port)
-    assert run_sokbo("--config", str(config), "crawl", "live", cwd=folder).returncode == 0
-    with tmpfs(folder / "data" / "push", "16k") as full:
+    config = _crawled_once(tmp_path, site)
+    with tmpfs(config.parent / "data" / "push", "16k") as full:
         (full / "filler").write_bytes(b"x" * 16 * 1024)
-        with Scheduled(config) as scheduler:
-            scheduler.wait_for(r"push: live: subscribed to ")
-            assert site.server is not None
-            site.server.clear()
-            site.publish(2)
-            _publish(hub, site)
-            scheduler.wait_for(r"push: live: cannot keep the pushed content \(.+\); its run reads")
-            wait_until(lambda: site.title(2) in post_titles(folder), 20, "the article's post")
-            scheduler.wait_for(r"live: run ended")
-            assert scheduler.stop() == 0
-            log = scheduler.log()
+        said = r"push: live: cannot keep the pushed content \(.+\); its run reads the feed"
+        _push_article(config, site, hub, said=said)
     assert _crawl_paths(site) == ["/feed.xml", "/news/2.html"]  # as a poll reads it
-    assert "Traceback" not in log

@@ -223,6 +223,14 @@ def _http(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
+def ping(hub: str, topic: str) -> int:
+    """What a publisher does when its topic changes: `hub.mode=publish` to the hub, over
+    HTTP (the hub then fetches the topic and delivers it); the hub's answer's status."""
+    form = urlencode({"hub.mode": "publish", "hub.url": topic}).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    return _call(Request(hub, data=form, headers=headers))[0]
+
+
 def _with_query(url: str, query: dict[str, str]) -> str:
     """The callback with the hub's parameters appended to any query it has (WebSub 5.1.1)."""
     return url + ("&" if urlsplit(url).query else "?") + urlencode(query)
