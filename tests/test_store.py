@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 import sokbo.store.article_rows
 from sokbo.models import Article
@@ -455,3 +455,21 @@ def test_runs_that_did_not_happen_or_were_abandoned(store: Store) -> None:
     assert [(r["source_id"], r["reason"]) for r in rows] == [("a", "abandoned"), ("b", "running")]
     assert rows[0]["errors"] == "the scheduler stopped before the run ended"
     assert store.abandon_open_runs(T0, set()) == 0
+
+
+def test_a_store_made_without_the_posts_indexes_gains_them(db_url: str) -> None:
+    """pending_posts and post_delays look posts up by what they show and by article; a
+    store made before those indexes gets them when it is next opened, with its rows."""
+    store = Store(db_url)
+    store.upsert(make_article(), T0)
+    with store.engine.begin() as conn:  # as an older sokbo left it
+        for name in ("ix_posts_shows", "ix_posts_article"):
+            conn.exec_driver_sql(f"DROP INDEX {name}")
+    store.close()
+    store = Store(db_url)
+    try:
+        found = {index["name"] for index in inspect(store.engine).get_indexes("posts")}
+        assert {"ix_posts_shows", "ix_posts_article"} <= found
+        assert len(store.pending_posts("blog", "example")) == 1
+    finally:
+        store.close()

@@ -29,6 +29,7 @@ from sokbo.store.run_rows import RUNNING, Died, OpenRun, RunRows, SettledRun
 from sokbo.store.schema import (
     UTCDateTime,
     add_missing_columns,
+    add_missing_indexes,
     articles,
     configs,
     feed_entries,
@@ -157,6 +158,7 @@ class Store(
                         conn.exec_driver_sql("BEGIN IMMEDIATE")
                     metadata.create_all(conn)
                     add_missing_columns(conn)
+                    add_missing_indexes(conn)
                 return
             except OperationalError as exc:
                 # A brand-new SQLite file: the first process switching it to WAL holds

@@ -93,6 +93,11 @@ posts = Table(
     # article's publication it reached the site (sokbo status's latency). NULL: recorded
     # by an older sokbo.
     Column("first_written", UTCDateTime),
+    # Without these, a run's pending_posts (is this article shown through another post?)
+    # and the health check's post_delays (an article's posts on any site) read every
+    # post for every article: minutes per run once a source has tens of thousands.
+    Index("ix_posts_shows", "site_id", "shows"),
+    Index("ix_posts_article", "article_id"),
 )
 
 # Which category feeds of a site each post is in, by the category's slug (the name of the
@@ -317,6 +322,17 @@ push_subscriptions = Table(
     Column("error", Text),  # the last request's problem, in a line
     Column("created", UTCDateTime, nullable=False),
 )
+
+
+def add_missing_indexes(conn: Connection) -> None:
+    """Create the indexes a store made by an older sokbo lacks (create_all makes a table's
+    indexes only with the table)."""
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {index["name"] for index in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in present:
+                index.create(conn)
 
 
 def add_missing_columns(conn: Connection) -> None:
