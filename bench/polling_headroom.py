@@ -80,8 +80,7 @@ def main() -> None:
         near = [row for row in results if abs(row[0] - budget) < 0.25 and row[2] < 1.0]
         best = sorted(near, key=lambda row: row[1])[:3]
         shown = ", ".join(
-            f"({row[0]:.2f}, {row[1]:.2f}, {row[2]:.2f}, {row[3]}, {row[4]}, {row[5]}, "
-            f"{row[6]:g})"
+            f"({row[0]:.2f}, {row[1]:.2f}, {row[2]:.2f}, {row[3]}, {row[4]}, {row[5]}, {row[6]:g})"
             for row in best
         )
         print(f"~{budget:g} polls per article: {shown or 'none with p90 below fixed'}")
