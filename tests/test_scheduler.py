@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import sqlite3
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -234,6 +235,42 @@ def test_sigterm_during_a_run_exits_0_and_the_next_run_resumes(tmp_path: Path) -
     assert fetched == Counter(articles), "an article was fetched twice or never"
     assert set(parse_posts(tmp_path)) == articles
     assert not (tmp_path / "data/jobs/src").exists(), "a finished job must not resume again"
+
+
+def test_a_stop_does_not_wait_forever_for_a_store_that_does_not_answer(tmp_path: Path) -> None:
+    """A crawl under way when the store stops answering (here another process holds its
+    write lock; the store would wait 5 minutes): SIGTERM stops the crawl (SIGINT, then
+    SIGKILL), waits kill_grace for the run to record its end, then says why it gives up
+    and exits 1, at once; the next start closes the run record left open."""
+    articles = set(expected("wordpress-listing")["articles"])
+    with serve_fixture(SITES / "wordpress-listing", delay=0.4) as server:
+        config = write_config(
+            tmp_path,
+            {"src": LISTING.format(base=server.base_url)},
+            schedule='stop_grace = "1s"\nkill_grace = "2s"',
+        )
+        config.write_text(config.read_text("utf-8") + '\n[store]\nbusy_timeout = "5m"\n')
+        with Scheduled(config) as scheduler:
+            _under_way(server, articles)
+            holder = sqlite3.connect(tmp_path / "data" / "sokbo.db", isolation_level=None)
+            try:
+                holder.execute("BEGIN IMMEDIATE")  # the store's write lock, held
+                started = time.monotonic()
+                assert scheduler.stop(timeout=60) == 1, scheduler.log()
+                took = time.monotonic() - started
+            finally:
+                holder.close()
+            log = scheduler.log()
+        assert took < 30, f"the stop took {took:.0f} s"
+        assert re.search(
+            r"ERROR sokbo\.scheduler: 1 run could not record how its crawl ended within 2s "
+            r"\(is the store answering\?\); stopping without waiting longer: the next start "
+            r"closes its record",
+            log,
+        ), log
+        with Scheduled(config) as again:
+            again.wait_for(r"closed 1 run records left open by a scheduler that stopped")
+            assert again.stop() == 0
 
 
 def test_a_second_sigterm_stops_the_running_crawl_at_once(tmp_path: Path) -> None:

@@ -100,6 +100,11 @@ class Crawls:
         for source_id in self.running():
             self.kill(source_id)
 
+    def active(self) -> int:
+        """Runs in progress: crawling, or recording how their crawl ended."""
+        with self._lock:
+            return self._active
+
     def wait_idle(self, timeout: float | None) -> bool:
         """Wait until no run is in progress (recording included); False on timeout."""
         with self._lock:

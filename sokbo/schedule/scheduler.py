@@ -95,6 +95,7 @@ class Scheduler:
         self.config = config
         self.path = path.resolve()
         self.failure: str | None = None
+        self.stuck = 0  # runs left recording when the stop gave up waiting for them
         config.crawl.state_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store.open(config.store)
         self._close_abandoned_runs()
@@ -388,27 +389,41 @@ class Scheduler:
 
     def _drain(self) -> None:
         """Let the running crawls finish within stop_grace, then SIGINT them (Scrapy
-        stops cleanly, its JOBDIR resumable), then SIGKILL what is left after kill_grace."""
+        stops cleanly, its JOBDIR resumable), then SIGKILL what is left after kill_grace.
+        A run whose crawl has ended but that cannot record it (a store that does not
+        answer) is waited for kill_grace, then left: the next start closes its record."""
         CRAWLS.stop_taking()
         grace, kill_grace = self.config.schedule.stop_grace, self.config.schedule.kill_grace
-        why = self._why
         if CRAWLS.wait_idle(grace.total_seconds()):
             return
-        logger.warning(
-            "%s still running after %s; stopping (SIGINT)",
-            ", ".join(CRAWLS.running()) or "a crawl",
-            format_duration(grace),
-        )
-        CRAWLS.interrupt_all(why)
+        if CRAWLS.running():
+            logger.warning(
+                "%s still running after %s; stopping (SIGINT)",
+                ", ".join(CRAWLS.running()),
+                format_duration(grace),
+            )
+            CRAWLS.interrupt_all(self._why)
+            if CRAWLS.wait_idle(kill_grace.total_seconds()):
+                return
+        if CRAWLS.running():
+            logger.warning(
+                "%s still running %s after SIGINT; killing (SIGKILL)",
+                ", ".join(CRAWLS.running()),
+                format_duration(kill_grace),
+            )
+            CRAWLS.kill_all()
         if CRAWLS.wait_idle(kill_grace.total_seconds()):
             return
-        logger.warning(
-            "%s still running %s after SIGINT; killing (SIGKILL)",
-            ", ".join(CRAWLS.running()) or "a crawl",
+        self.stuck = CRAWLS.active()
+        logger.error(
+            "%d %s could not record how %s crawl ended within %s (is the store answering?); "
+            "stopping without waiting longer: the next start closes %s record",
+            self.stuck,
+            "run" if self.stuck == 1 else "runs",
+            "its" if self.stuck == 1 else "their",
             format_duration(kill_grace),
+            "its" if self.stuck == 1 else "their",
         )
-        CRAWLS.kill_all()
-        CRAWLS.wait_idle(None)
 
 
 def _needs_restart(old: Config, new: Config) -> list[str]:
@@ -467,6 +482,12 @@ def run_scheduler(config: Config, path: Path) -> int:
         logger.exception("scheduler: cannot start: %s", exc)
         return EXIT_FAILED
     try:
-        return scheduler.run()
+        status = scheduler.run()
     finally:
         lock.release()
+    if scheduler.stuck:
+        # A run's thread is blocked in the store: the interpreter would wait for it at
+        # exit, for as long as the store takes. The log is written; leave now.
+        logging.shutdown()
+        os._exit(EXIT_FAILED)
+    return status
