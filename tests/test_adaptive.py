@@ -108,6 +108,36 @@ def test_after_an_article_of_a_burst_the_next_poll_comes_soon() -> None:
     assert quiet > soon  # the burst is over: no article comes 45-60 s after one
 
 
+def wire(days: int, seed: int = 1) -> list[datetime]:
+    """A wire for `days` before NOW: bursts of 3-6 articles 10-45 s apart, each after a
+    rest of 60-150 s and then about a quarter of an hour on average."""
+    rng = random.Random(seed)
+    moment, found = NOW - timedelta(days=days), []
+    while moment < NOW:
+        moment += timedelta(seconds=rng.uniform(60, 150) + rng.expovariate(1 / 900))
+        for n in range(rng.randint(3, 6)):
+            moment += timedelta(seconds=rng.uniform(10, 45)) if n else timedelta(0)
+            found.append(moment)
+    return [moment for moment in found if moment <= NOW]
+
+
+def test_a_burst_quicker_than_the_usual_pace_is_followed_then_left() -> None:
+    """A wire's mean interval (minutes) cannot follow its bursts (seconds): right after an
+    article it is polled every half burst window; once the window has passed, at the
+    usual pace again, which the rest after a burst does not stretch."""
+    history = wire(days=14)
+    newest = history[-1]
+    low, high = timedelta(seconds=10), timedelta(minutes=5)
+    soon = adaptive_interval(history, newest + timedelta(seconds=5), low, high)
+    assert timedelta(seconds=15) <= soon <= timedelta(seconds=30)  # the window: 30-60 s
+    rested = [
+        adaptive_interval(history, newest + timedelta(seconds=after), low, high)
+        for after in (90, 150, 600)
+    ]
+    assert all(timedelta(minutes=1) <= wait <= timedelta(minutes=3) for wait in rested)
+    assert max(rested) - min(rested) <= timedelta(seconds=45)  # the day's shape alone
+
+
 def test_a_source_that_posts_at_fixed_hours_is_polled_right_after_them() -> None:
     history = at_hours(14, 7, 12, 18)
     before_seven = NOW.replace(hour=6, minute=50)
