@@ -213,3 +213,21 @@ def test_a_store_that_fails_under_a_page_is_one_line_and_503(
         assert response.headers["content-security-policy"] == CSP
     assert client.get("/healthz").status_code == 503
     assert "serve: /source/alpha: the store cannot be read: " in caplog.text
+
+
+def test_the_sources_page_shows_push_once_a_source_has_a_hub(
+    config_path: Path, client: TestClient
+) -> None:
+    assert '<td class="push"' not in client.get("/").text  # no subscription: no column
+    store = Store(f"sqlite:///{config_path.parent / 'sokbo.db'}")
+    try:
+        now = datetime.now(UTC)
+        topic, hub = "https://alpha.example/rss", "https://hub.example/"
+        sub = store.add_subscription("alpha", topic, hub, "t", "s", "active", now)
+        store.update_subscription(sub.id, {"last_notified": now - timedelta(minutes=4)})
+    finally:
+        store.close()
+    text = client.get("/").text
+    assert "<th>push</th>" in text
+    assert '<td class="push" title="how its WebSub hub delivers">live 4m</td>' in text
+    assert text.count('<td class="push"') == 3  # a cell in every row, "-" for the others

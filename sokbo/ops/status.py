@@ -331,7 +331,7 @@ def format_table(overview: Overview, now: datetime) -> str:
         cells = [(*line, _latency(row)) for line, row in zip(cells, rows, strict=True)]
     if any(row.push for row in rows):  # WebSub: how its hub is doing
         headers = (*headers, "PUSH")
-        cells = [(*line, _push(row, now)) for line, row in zip(cells, rows, strict=True)]
+        cells = [(*line, push_summary(row, now)) for line, row in zip(cells, rows, strict=True)]
     if any(row.last_run and row.last_run.node for row in rows):  # crawl nodes: where it ran
         headers = (*headers, "NODE")
         cells = [(*line, _node(row)) for line, row in zip(cells, rows, strict=True)]
@@ -387,7 +387,7 @@ def _latency(row: SourceStatus) -> str:
     return "-" if found is None else f"{format_span(found.median)}/{format_span(found.p90)}"
 
 
-def _push(row: SourceStatus, now: datetime) -> str:
+def push_summary(row: SourceStatus, now: datetime) -> str:
     """How the source's hub delivers: `live 4m` (its last notification that long ago),
     `live` (none yet), `silent 47m` (polled on its schedule again), `subscribing`,
     `denied`, `unsubscribing`; `-` without a subscription. The best of several hubs."""

@@ -14,7 +14,14 @@ import feedparser
 from sokbo.config import Config, SiteConfig
 from sokbo.ops.health import DAY, FIELDS, HISTORY_DAYS, found_fields
 from sokbo.ops.latency import format_span
-from sokbo.ops.status import Overview, Schedule, collect_status, last_run_from, to_json
+from sokbo.ops.status import (
+    Overview,
+    Schedule,
+    collect_status,
+    last_run_from,
+    push_summary,
+    to_json,
+)
 from sokbo.publish.post import render_body
 from sokbo.serve import charts
 from sokbo.store import Store, StoreMissing
@@ -43,9 +50,12 @@ def overview(config: Config, schedule: Schedule, now: datetime) -> Overview:
         store.close()
 
 
-def source_rows(found: Overview, sort: str) -> list[dict[str, Any]]:
-    """The status rows as `sokbo status --json` gives them, sorted by a column."""
+def source_rows(found: Overview, sort: str, now: datetime) -> list[dict[str, Any]]:
+    """The status rows as `sokbo status --json` gives them (with `push_summary`, the PUSH
+    cell of `sokbo status`), sorted by a column."""
     rows: list[dict[str, Any]] = json.loads(to_json(found))["sources"]
+    for row, status in zip(rows, found.sources, strict=True):
+        row["push_summary"] = push_summary(status, now)
     key = sort.removeprefix("-")
 
     def value(row: dict[str, Any]) -> Any:
