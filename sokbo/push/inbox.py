@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sokbo.files import remove_stale_temporaries, write_if_changed
+
 logger = logging.getLogger("sokbo.push")
 
 FOLDER = "push"
@@ -43,22 +45,10 @@ def inbox(state_dir: Path, source_id: str) -> Path:
 def keep(state_dir: Path, source_id: str, topic: str, body: bytes) -> Path:
     """Store a pushed body for the source's next run; OSError when it cannot be written
     (nothing is left behind: the run then reads the feed as usual)."""
-    folder = inbox(state_dir, source_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{time.time_ns():020d}-{secrets.token_hex(4)}"
-    final = folder / (name + SUFFIX)
-    temporary = folder / (name + ".tmp")
-    try:
-        with temporary.open("wb") as out:
-            out.write(topic.encode() + b"\n" + body)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, final)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-    return final
+    name = f"{time.time_ns():020d}-{secrets.token_hex(4)}{SUFFIX}"
+    path = inbox(state_dir, source_id) / name
+    write_if_changed(path, topic.encode() + b"\n" + body)
+    return path
 
 
 def waiting(state_dir: Path, source_id: str, now: float | None = None) -> list[Pushed]:
@@ -69,14 +59,11 @@ def waiting(state_dir: Path, source_id: str, now: float | None = None) -> list[P
         names = sorted(entry.name for entry in os.scandir(folder))
     except OSError:
         return []
+    remove_stale_temporaries(folder)  # what a writer killed before its rename left
     now = time.time() if now is None else now
     found = []
     for name in names:
         path = folder / name
-        if name.endswith(".tmp"):  # a writer killed before its rename, or writing now
-            if _age(path, now) > MAX_AGE:
-                _drop(path, "an unfinished write")
-            continue
         if not name.endswith(SUFFIX):
             continue
         if _age(path, now) > MAX_AGE:
