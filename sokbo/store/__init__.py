@@ -28,8 +28,7 @@ from sokbo.store.push_rows import PushHub, PushRows, Subscription
 from sokbo.store.run_rows import RUNNING, Died, OpenRun, RunRows, SettledRun
 from sokbo.store.schema import (
     UTCDateTime,
-    add_missing_columns,
-    add_missing_indexes,
+    add_missing_columns_and_indexes,
     articles,
     configs,
     feed_entries,
@@ -157,8 +156,7 @@ class Store(
                     elif self.engine.dialect.name == "sqlite":  # the write lock up front
                         conn.exec_driver_sql("BEGIN IMMEDIATE")
                     metadata.create_all(conn)
-                    add_missing_columns(conn)
-                    add_missing_indexes(conn)
+                    add_missing_columns_and_indexes(conn)
                 return
             except OperationalError as exc:
                 # A brand-new SQLite file: the first process switching it to WAL holds

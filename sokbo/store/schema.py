@@ -294,7 +294,7 @@ push_hubs = Table(
     # The other hubs it names, in order (a JSON list, at most two; NULL: none), each
     # subscribed to only while the ones before it fail (sokbo.push.leases.choose_hubs).
     # A column beside `hub`, not a row per hub: a store made by an older sokbo gains it
-    # (add_missing_columns), and an older sokbo reading this one still finds the first.
+    # (add_missing_columns_and_indexes), and an older sokbo reading this one still finds the first.
     Column("more_hubs", JSON),
 )
 
@@ -324,20 +324,10 @@ push_subscriptions = Table(
 )
 
 
-def add_missing_indexes(conn: Connection) -> None:
-    """Create the indexes a store made by an older sokbo lacks (create_all makes a table's
-    indexes only with the table)."""
-    inspector = inspect(conn)
-    for table in metadata.sorted_tables:
-        present = {index["name"] for index in inspector.get_indexes(table.name)}
-        for index in table.indexes:
-            if index.name not in present:
-                index.create(conn)
-
-
-def add_missing_columns(conn: Connection) -> None:
-    """Bring a store made by an older sokbo up to date: add the (nullable) columns it
-    lacks. create_all makes missing tables but never alters existing ones."""
+def add_missing_columns_and_indexes(conn: Connection) -> None:
+    """Bring a store made by an older sokbo up to date: add the (nullable) columns and the
+    indexes it lacks. create_all makes missing tables, with their indexes, but never
+    alters existing ones."""
     inspector = inspect(conn)
     for table in metadata.sorted_tables:
         present = {column["name"] for column in inspector.get_columns(table.name)}
@@ -345,6 +335,10 @@ def add_missing_columns(conn: Connection) -> None:
             if column.name not in present and column.nullable:
                 kind = column.type.compile(dialect=conn.dialect)
                 conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+        indexed = {index["name"] for index in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in indexed:
+                index.create(conn)
 
 
 def update_or_insert(
