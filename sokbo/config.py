@@ -355,10 +355,14 @@ class Config(Strict):
                     )
         return self
 
+    def find_source(self, source_id: str) -> SourceConfig | None:
+        """The source with this id; None when the config has none (a source removed)."""
+        return next((source for source in self.source if source.id == source_id), None)
+
     def get_source(self, source_id: str) -> SourceConfig:
-        for source in self.source:
-            if source.id == source_id:
-                return source
+        source = self.find_source(source_id)
+        if source is not None:
+            return source
         names = ", ".join(s.id for s in self.source)
         raise ConfigError(f"no source '{source_id}' in the config (sources: {names})")
 

@@ -166,7 +166,7 @@ class PushService:
         """A verified notification: a feed source's body is kept for the run it triggers
         (sokbo.push.inbox), which asks for the pushed entries' pages before the feed."""
         config = self.config
-        source = next((found for found in config.source if found.id == source_id), None)
+        source = config.find_source(source_id)
         if source is not None and source.kind == "feed" and body.strip():
             try:
                 inbox.keep(config.crawl.state_dir, source_id, topic, body)
@@ -283,7 +283,7 @@ class PushService:
     def _request(self, sub: Subscription, mode: Literal["subscribe", "unsubscribe"]) -> None:
         push = self.settings
         # A hub on a non-public address is asked only for a source configured on one.
-        source = next((found for found in self.config.source if found.id == sub.source_id), None)
+        source = self.config.find_source(sub.source_id)
         sent = datetime.now(UTC)
         problem = hub_request(
             sub.hub,

@@ -121,7 +121,7 @@ def reattach(config: Config, crawls: Crawls) -> list[threading.Thread]:
     opened = in_store(config, "scheduler", drain_and_list)
     threads: list[threading.Thread] = []
     for run, url, job in opened or []:
-        source = next((s for s in config.source if s.id == run.source_id), None)
+        source = config.find_source(run.source_id)
         if source is None or not crawls.begin():
             continue
         node = Scrapyd(url, cluster.username, cluster.password)

@@ -283,7 +283,7 @@ class Scheduler:
         with self._lock:
             if self._stopping or self.scheduler.state != STATE_RUNNING:
                 return
-            source = next((s for s in self.config.source if s.id == source_id), None)
+            source = self.config.find_source(source_id)
             if source is None or source.schedule != ADAPTIVE:
                 return
             job = self.scheduler.get_job(event.job_id)
@@ -306,7 +306,7 @@ class Scheduler:
     def run_pushed(self, source_id: str) -> None:
         """A hub pushed new content of the source: run it now, or, when a run is going (it
         may have read the feed already), again as soon as that one ends."""
-        source = next((s for s in self.config.source if s.id == source_id), None)
+        source = self.config.find_source(source_id)
         if source is None:
             return
         schedule = self.config.schedule
