@@ -58,7 +58,7 @@ test: $(STAMP) deps lint typecheck
 # Extraction quality and speed against peers measured in the same run (not part of `make test`).
 .PHONY: bench
 # The benchmark scripts (bench/devsets.py is their data loader, not a benchmark).
-BENCHMARKS := extraction metadata pagetype parsing feeds crawl stories serve startup polling store_queries
+BENCHMARKS := extraction metadata pagetype parsing feeds crawl stories serve startup polling polling_bound latency store_queries
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
