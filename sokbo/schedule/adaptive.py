@@ -48,8 +48,10 @@ _LAGS = (
 _MIN_GAPS = 20
 _PRIOR = 20.0
 # Polls are spread in proportion to the expected rate of articles to this power: 1/2
-# gives the least mean wait for a number of polls.
-_POWER = 0.5
+# gives the least mean wait for a number of polls, 1/3 the least mean square wait; 0.4
+# gives a little of the mean for a shorter tail (bench/polling.py: the p90 of the bursty
+# Tistory timeline drops below the fixed interval's).
+_POWER = 0.4
 # Bursts the usual pace cannot follow (a wire: 3-6 articles under a minute apart, then
 # quiet for a quarter of an hour): the lags after an article whose hazard is at least
 # _BURST_LIFT times the mean make the burst window (up to _BURST_REACH), polled
@@ -147,8 +149,9 @@ def next_poll(
 ) -> float:
     """Seconds to the next poll, within [min_wait, max_wait].
 
-    Polls are spread in proportion to the square root of the expected rate of articles,
-    which gives the least mean wait for a number of polls. The expected rate at a moment
+    Polls are spread in proportion to the expected rate of articles to the power
+    _POWER, between the square root (the least mean wait for a number of polls) and the
+    cube root (the least mean square wait: a shorter tail). The expected rate at a moment
     is the source's mean pace, times the shape of its day at that minute, times how much
     likelier an article is at that time since its newest one (in a burst, much; just
     after a burst, less). The next poll comes once the root of that rate, summed from
