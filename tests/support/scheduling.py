@@ -98,7 +98,12 @@ class Scheduled:
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 60) -> int:
         self.process.send_signal(signum)
-        return self.process.wait(timeout=timeout)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"the scheduler did not exit within {timeout:g} s of {signum!r}:\n{self.log()}"
+            ) from None
 
 
 @dataclass(frozen=True)
