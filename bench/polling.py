@@ -268,6 +268,37 @@ def measure(
     return polls, latencies(timeline, reads, start, end), fixed, every
 
 
+def measured_timelines(
+    kind_name: str, seeds: Sequence[int]
+) -> list[tuple[list[float], float, float]]:
+    """Per seed, a timeline of this kind with the start and end of its measured days."""
+    kind = KINDS[kind_name]
+    found = []
+    for seed in seeds:
+        timeline = kind.make(random.Random(f"{kind_name}:{seed}"), kind.history + kind.measured)
+        start = T0 + kind.history * DAY
+        found.append((timeline, start, start + kind.measured * DAY))
+    return found
+
+
+def pooled(
+    timelines: Sequence[tuple[list[float], float, float]], policy: Policy, cost: float
+) -> tuple[float, float, float]:
+    """A policy over these timelines, pooled: its polls per article, and its median and
+    p90 latency over those of the fixed interval of equal cost."""
+    polls = articles = 0
+    waits: list[float] = []
+    fixed: list[float] = []
+    for timeline, start, end in timelines:
+        count, ours, theirs, _every = measure(timeline, policy, start, end, cost)
+        polls += count
+        articles += bisect_left(timeline, end) - bisect_left(timeline, start)
+        waits += ours
+        fixed += theirs
+    median_x = quantile(waits, 0.5) / quantile(fixed, 0.5)
+    return polls / articles, median_x, quantile(waits, 0.9) / quantile(fixed, 0.9)
+
+
 def quantile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]

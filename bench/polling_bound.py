@@ -31,7 +31,6 @@ import argparse
 import itertools
 import random
 import sys
-from bisect import bisect_left
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -110,33 +109,16 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
     parser.add_argument("--cost", type=float, default=0.3)
     args = parser.parse_args()
-    kind = polling.KINDS["tistory"]
     learned = gap_counts(polling.tistory(random.Random("tistory:bound"), 30))
-    timelines = []
-    for seed in args.seeds:
-        timeline = kind.make(random.Random(f"tistory:{seed}"), kind.history + kind.measured)
-        start = polling.T0 + kind.history * polling.DAY
-        timelines.append((timeline, start, start + kind.measured * polling.DAY))
+    timelines = polling.measured_timelines("tistory", args.seeds)
     longest = 300  # bench/polling.py's max_interval for this timeline
     results = []
     for price, weight in itertools.product(PRICES, WEIGHTS):
         tables = [schedule(counts, price, weight, longest) for counts in learned]
-        polls = articles = 0
-        waits: list[float] = []
-        fixed: list[float] = []
-        for timeline, start, end in timelines:
-            count, ours, theirs, _every = polling.measure(
-                timeline, oracle(tables, longest), start, end, args.cost
-            )
-            polls += count
-            articles += bisect_left(timeline, end) - bisect_left(timeline, start)
-            waits += ours
-            fixed += theirs
-        median_x = polling.quantile(waits, 0.5) / polling.quantile(fixed, 0.5)
-        p90_x = polling.quantile(waits, 0.9) / polling.quantile(fixed, 0.9)
-        results.append((polls / articles, median_x, p90_x, price, weight))
+        per_article, median_x, p90_x = polling.pooled(timelines, oracle(tables, longest), args.cost)
+        results.append((per_article, median_x, p90_x, price, weight))
         print(
-            f"price {price:>4g} weight {weight:<4g}: {polls / articles:.2f} polls per article, "
+            f"price {price:>4g} weight {weight:<4g}: {per_article:.2f} polls per article, "
             f"median x{median_x:.2f}, p90 x{p90_x:.2f}",
             flush=True,
         )

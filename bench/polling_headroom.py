@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import random
 import sys
-from bisect import bisect_left
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -52,28 +50,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
     parser.add_argument("--cost", type=float, default=0.3)
     args = parser.parse_args()
-    kind = polling.KINDS["wire"]
-    timelines = []
-    for seed in args.seeds:
-        timeline = kind.make(random.Random(f"wire:{seed}"), kind.history + kind.measured)
-        start = polling.T0 + kind.history * polling.DAY
-        timelines.append((timeline, start, start + kind.measured * polling.DAY))
-    results = []
-    for setting in itertools.product(QUIET, BURST, WINDOW, SHAPE):
-        polls = articles = 0
-        waits: list[float] = []
-        fixed: list[float] = []
-        for timeline, start, end in timelines:
-            count, ours, theirs, _every = polling.measure(
-                timeline, two_state(*setting), start, end, args.cost
-            )
-            polls += count
-            articles += bisect_left(timeline, end) - bisect_left(timeline, start)
-            waits += ours
-            fixed += theirs
-        median_x = polling.quantile(waits, 0.5) / polling.quantile(fixed, 0.5)
-        p90_x = polling.quantile(waits, 0.9) / polling.quantile(fixed, 0.9)
-        results.append((polls / articles, median_x, p90_x, *setting))
+    timelines = polling.measured_timelines("wire", args.seeds)
+    results = [
+        (*polling.pooled(timelines, two_state(*setting), args.cost), *setting)
+        for setting in itertools.product(QUIET, BURST, WINDOW, SHAPE)
+    ]
     seeds = " ".join(map(str, args.seeds))
     print(f"wire, seeds {seeds}, a poll reads the feed {args.cost:g} s after it starts")
     for budget in BUDGETS:
