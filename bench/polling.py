@@ -299,6 +299,21 @@ def pooled(
     return polls / articles, median_x, quantile(waits, 0.9) / quantile(fixed, 0.9)
 
 
+def seeds_and_cost(description: str | None) -> argparse.Namespace:
+    """The command line of a search over policies: --seeds (0 1 2) and --cost (0.3)."""
+    parser = argparse.ArgumentParser(description=(description or "").split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
+    parser.add_argument("--cost", type=float, default=0.3)
+    return parser.parse_args()
+
+
+def best_near(results: Sequence[tuple[float, ...]], budget: float) -> list[tuple[float, ...]]:
+    """Rows (polls per article, median x, p90 x, ...) within 0.25 polls per article of
+    `budget` whose p90 is below the fixed interval's, the lowest median first."""
+    near = [row for row in results if abs(row[0] - budget) <= 0.25 and row[2] < 1.0]
+    return sorted(near, key=lambda row: row[1])
+
+
 def quantile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -328,10 +343,7 @@ def table(kind_name: str, seeds: Sequence[int], cost: float, label: str) -> list
     kind = KINDS[kind_name]
     rows: dict[str, Tally] = {}
     per_day = []
-    for seed in seeds:
-        timeline = kind.make(random.Random(f"{kind_name}:{seed}"), kind.history + kind.measured)
-        start = T0 + kind.history * DAY
-        end = start + kind.measured * DAY
+    for timeline, start, end in measured_timelines(kind_name, seeds):
         count = bisect_left(timeline, end) - bisect_left(timeline, start)
         per_day.append(count / kind.measured)
         for low, high in kind.bounds:

@@ -27,7 +27,6 @@ median ratio whose p90 ratio stays below 1 is printed, with the settings that ga
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import random
 import sys
@@ -105,10 +104,7 @@ def oracle(tables: Sequence[npt.NDArray[np.int_]], longest: float) -> polling.Po
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
-    parser.add_argument("--cost", type=float, default=0.3)
-    args = parser.parse_args()
+    args = polling.seeds_and_cost(__doc__)
     learned = gap_counts(polling.tistory(random.Random("tistory:bound"), 30))
     timelines = polling.measured_timelines("tistory", args.seeds)
     longest = 300  # bench/polling.py's max_interval for this timeline
@@ -126,11 +122,11 @@ def main() -> None:
     print(f"\ntistory, seeds {seeds}, a poll reads the feed {args.cost:g} s after it starts")
     print("the least median ratio with a p90 ratio below 1 (polls/article, median x, p90 x):")
     for budget in BUDGETS:
-        near = [row for row in results if abs(row[0] - budget) <= 0.25 and row[2] < 1.0]
+        near = polling.best_near(results, budget)
         if not near:
             print(f"  ~{budget:g} polls per article: none")
             continue
-        row = min(near, key=lambda found: found[1])
+        row = near[0]
         print(
             f"  ~{budget:g} polls per article: {row[0]:.2f}, x{row[1]:.2f}, x{row[2]:.2f} "
             f"(price {row[3]:g}, weight {row[4]:g})"

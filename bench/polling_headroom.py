@@ -17,7 +17,6 @@ hindsight on these seeds: run it on the fit seeds (0 1 2), then on the held-out 
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import sys
 from collections.abc import Sequence
@@ -46,10 +45,7 @@ def two_state(quiet: float, burst: float, window: float, shape: float) -> pollin
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
-    parser.add_argument("--cost", type=float, default=0.3)
-    args = parser.parse_args()
+    args = polling.seeds_and_cost(__doc__)
     timelines = polling.measured_timelines("wire", args.seeds)
     results = [
         (*polling.pooled(timelines, two_state(*setting), args.cost), *setting)
@@ -58,8 +54,7 @@ def main() -> None:
     seeds = " ".join(map(str, args.seeds))
     print(f"wire, seeds {seeds}, a poll reads the feed {args.cost:g} s after it starts")
     for budget in BUDGETS:
-        near = [row for row in results if abs(row[0] - budget) < 0.25 and row[2] < 1.0]
-        best = sorted(near, key=lambda row: row[1])[:3]
+        best = polling.best_near(results, budget)[:3]
         shown = ", ".join(
             f"({row[0]:.2f}, {row[1]:.2f}, {row[2]:.2f}, {row[3]}, {row[4]}, {row[5]}, {row[6]:g})"
             for row in best
