@@ -285,7 +285,9 @@ def test_a_second_sigterm_stops_the_running_crawl_at_once(tmp_path: Path) -> Non
             scheduler.process.send_signal(signal.SIGTERM)
             scheduler.wait_for(r"SIGTERM: taking no new runs; src may finish within 5m")
             started = time.monotonic()
-            assert scheduler.stop(timeout=60) == 0, scheduler.log()
+            # To a thread other than the main one, which waits for the crawl meanwhile.
+            scheduler.signal_a_worker_thread(signal.SIGTERM)
+            assert scheduler.exit_status(60, "of a second SIGTERM") == 0, scheduler.log()
             assert time.monotonic() - started < 60
             log = scheduler.log()
     assert "SIGTERM again: stopping the running crawls now (SIGINT)" in log, log
@@ -424,6 +426,23 @@ def test_sighup_reloads_a_good_config_keeps_jobs_on_a_bad_one_one_scheduler_per_
             k: (j.name, j.next_run_time) for k, j in reloaded.items()
         }
         assert scheduler.stop() == 0
+
+
+def test_a_signal_the_kernel_hands_to_another_thread_is_acted_on_at_once(
+    tmp_path: Path,
+) -> None:
+    """Python runs signal handlers in the main thread, but the kernel may deliver a signal
+    sent to the process to any of its threads. Nothing is due for an hour: the main
+    thread's wait for the next job must not hold the signal back for that hour."""
+    config = write_config(tmp_path, {"a": feed(NOWHERE, "/a.xml", "every 1h")})
+    with Scheduled(config) as scheduler:
+        scheduler.wait_for(r"; next run ")
+        write_config(tmp_path, {"a": feed(NOWHERE, "/a.xml", "every 2h")})
+        scheduler.signal_a_worker_thread(signal.SIGHUP)
+        scheduler.wait_for(r"SIGHUP: reloaded .*: rescheduled crawl:a", timeout=5)
+        scheduler.signal_a_worker_thread(signal.SIGTERM)
+        scheduler.wait_for(r"SIGTERM: taking no new runs; no crawl is running", timeout=5)
+        assert scheduler.exit_status(10, "of SIGTERM") == 0
 
 
 @pytest.mark.parametrize("script", [False, True], ids=["sokbo schedule", "scheduler.py"])

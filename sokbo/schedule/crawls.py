@@ -9,6 +9,8 @@ import subprocess
 import threading
 from pathlib import Path
 
+from sokbo.schedule import slices
+
 
 class Crawls:
     """The crawls this process runs, so that a stop reaches every one of them.
@@ -105,10 +107,11 @@ class Crawls:
         with self._lock:
             return self._active
 
-    def wait_idle(self, timeout: float | None) -> bool:
-        """Wait until no run is in progress (recording included); False on timeout."""
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no run is in progress (recording included); False on timeout. In
+        slices: the main thread waits here, and a second stop signal must not wait."""
         with self._lock:
-            return self._lock.wait_for(lambda: self._active == 0, timeout)
+            return slices.wait_for(self._lock, lambda: self._active == 0, timeout)
 
 
 CRAWLS = Crawls()

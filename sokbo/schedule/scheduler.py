@@ -35,7 +35,7 @@ from apscheduler.events import (
 )
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
-from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
+from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING, STATE_STOPPED
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -53,7 +53,7 @@ from sokbo.exitcodes import EXIT_FAILED, EXIT_LOCKED, EXIT_OK
 from sokbo.lock import Holder, scheduler_lock, source_lock
 from sokbo.push.runs import PushRuns
 from sokbo.push.service import PushService
-from sokbo.schedule import runner
+from sokbo.schedule import runner, slices
 from sokbo.schedule.crawls import CRAWLS
 from sokbo.schedule.jobs import (
     JobStore,
@@ -73,12 +73,22 @@ _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class _BlockingScheduler(BlockingScheduler):  # type: ignore[misc]  # untyped
-    """APScheduler 3's BlockingScheduler, minus one last job round after shutdown.
+    """APScheduler 3's BlockingScheduler, minus one last job round after shutdown, its
+    wait for the next job cut into slices.
 
     Its loop wakes once more after shutdown() and submits the jobs due at that instant
     to the executor just shut down: an error with a traceback in the log, and those
-    runs' times moved on as if they had run.
+    runs' times moved on as if they had run. And its one wait until the next job (an
+    hour, or for ever) would hold back a stop signal that the kernel hands to another
+    thread for as long (see slices).
     """
+
+    def _main_loop(self) -> None:
+        wait: float | None = None
+        while self.state != STATE_STOPPED:
+            slices.wait_event(self._event, wait)
+            self._event.clear()
+            wait = self._process_jobs()
 
     def _process_jobs(self) -> float | None:
         if not self.running:

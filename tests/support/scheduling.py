@@ -3,6 +3,7 @@ of the job store and the runs table (never through the code under test)."""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import pickle
 import re
@@ -96,13 +97,26 @@ class Scheduled:
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n--- log ---\n{self.log()}") from None
 
+    def signal_a_worker_thread(self, signum: int) -> None:
+        """Send `signum` to one of the process's threads other than the main one, as the
+        kernel sometimes does with a signal sent to the process (tgkill(2))."""
+        tasks = sorted(int(task.name) for task in Path(f"/proc/{self.pid}/task").iterdir())
+        others = [task for task in tasks if task != self.pid]
+        assert others, f"the scheduler (pid {self.pid}) has no thread but its main one"
+        if ctypes.CDLL(None, use_errno=True).tgkill(self.pid, others[0], signum) != 0:
+            raise OSError(ctypes.get_errno(), f"tgkill({self.pid}, {others[0]}, {signum})")
+
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 60) -> int:
         self.process.send_signal(signum)
+        return self.exit_status(timeout, f"of {signum!r}")
+
+    def exit_status(self, timeout: float, after: str = "") -> int:
+        """The exit status, once the process exits; failing with its log if it does not."""
         try:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             raise AssertionError(
-                f"the scheduler did not exit within {timeout:g} s of {signum!r}:\n{self.log()}"
+                f"the scheduler did not exit within {timeout:g} s {after}:\n{self.log()}"
             ) from None
 
 
