@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sokbo.models import Article
-from sokbo.schedule.adaptive import HISTORY, adaptive_interval
+from sokbo.schedule.adaptive import HISTORY, adaptive_interval, learn_pace, next_poll
+from sokbo.schedule.lagplan import lag_plan
 from sokbo.store import Store
 
 NOW = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
@@ -106,6 +107,36 @@ def test_after_an_article_of_a_burst_the_next_poll_comes_soon() -> None:
     quiet = adaptive_interval(history, newest + timedelta(seconds=50), low, timedelta(minutes=5))
     assert soon <= timedelta(seconds=30)  # its articles come 10-45 s apart
     assert quiet > soon  # the burst is over: no article comes 45-60 s after one
+
+
+def test_a_source_whose_day_is_flat_is_polled_by_its_lag_plan() -> None:
+    """Day and night alike (a flat day): the time since the newest article says when the
+    next comes, and the source's lag plan places the polls (see test_lagplan). A day with
+    a night, or with habits, is left to the usual rules."""
+    times = sorted(moment.timestamp() for moment in bursts(days=2))
+    pace = learn_pace(times)
+    assert pace is not None and pace.plan_gaps
+    plan = lag_plan(pace.plan_gaps, 10.0, 300.0, 2.0)
+    for lag in (5.0, 50.0, 70.0):
+        planned = plan.wait(lag)
+        assert planned is not None
+        assert next_poll(pace, times[-1] + lag, 10.0, 300.0) == planned
+    for history in (wire(days=14), at_hours(14, 7, 12, 18)):
+        other = learn_pace(sorted(moment.timestamp() for moment in history))
+        assert other is not None and other.plan_gaps == ()
+
+
+def test_the_lag_plan_is_learned_again_once_an_hour() -> None:
+    """Its gaps are those before the hour of the newest article: an article within the
+    same hour leaves them (and the plan cached for them) as they were."""
+    times = sorted(moment.timestamp() for moment in bursts(days=2))
+    hour = times[-1] // 3600 * 3600
+    pace = learn_pace(times)
+    assert pace is not None and len(pace.plan_gaps) == 2000
+    later = learn_pace([*times, hour + 3599])
+    next_hour = learn_pace([*times, hour + 3601])
+    assert later is not None and later.plan_gaps == pace.plan_gaps
+    assert next_hour is not None and next_hour.plan_gaps != pace.plan_gaps
 
 
 def wire(days: int, seed: int = 1) -> list[datetime]:

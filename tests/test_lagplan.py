@@ -1,0 +1,101 @@
+"""The lag plan: polls from the time since a source's newest article, within its bounds,
+spending the polls per gap it is given, and following the rhythm of its gaps."""
+
+from __future__ import annotations
+
+import random
+from itertools import pairwise
+
+import numpy as np
+import pytest
+
+from sokbo.schedule.lagplan import LagPlan, _polls_per_gap, lag_plan
+
+
+def bursty_gaps(count: int, seed: int = 1) -> tuple[float, ...]:
+    """Issue 16's bursty source: a quiet 60-150 s, then 3-6 articles 10-45 s apart."""
+    rng = random.Random(seed)
+    times: list[float] = []
+    moment = 0.0
+    while len(times) <= count:
+        moment += rng.uniform(60, 150)
+        for n in range(rng.randint(3, 6)):
+            moment += rng.uniform(10, 45) if n else 0.0
+            times.append(moment)
+    return tuple(later - earlier for earlier, later in pairwise(times[: count + 1]))
+
+
+def steady_gaps(count: int, mean: float, seed: int = 1) -> tuple[float, ...]:
+    """Gaps of a memoryless source: the time since the newest article tells nothing."""
+    rng = random.Random(seed)
+    return tuple(rng.expovariate(1 / mean) for _ in range(count))
+
+
+def moments(plan: LagPlan, lag: float = 0.0, until: float = 600.0) -> list[float]:
+    """The lags a plan polls at, from a poll at `lag` that found nothing, until `until`."""
+    found = []
+    while lag < until and (wait := plan.wait(lag)) is not None:
+        lag += wait
+        found.append(lag)
+    return found
+
+
+@pytest.mark.parametrize("budget", [1.0, 2.0, 4.0])
+def test_the_plan_spends_the_polls_per_gap_it_is_given(budget: float) -> None:
+    gaps = bursty_gaps(2000)
+    plan = lag_plan(gaps, 10.0, 300.0, budget)
+    spent = _polls_per_gap(np.array(plan.after), gaps, plan.unit, 300)
+    assert budget * 0.85 <= spent <= budget
+
+
+def test_more_polls_come_sooner_after_an_article() -> None:
+    gaps = bursty_gaps(2000)
+    firsts = [moments(lag_plan(gaps, 5.0, 300.0, budget))[0] for budget in (1.0, 2.0, 4.0)]
+    assert firsts == sorted(firsts, reverse=True)
+    assert firsts[0] > firsts[-1]
+
+
+def test_polls_stay_within_the_bounds() -> None:
+    for gaps in (bursty_gaps(2000), steady_gaps(500, 900.0)):
+        for low, high in ((10.0, 300.0), (60.0, 1800.0), (5.0, 120.0)):
+            plan = lag_plan(gaps, low, high, 2.0)
+            for start in range(0, 300, 7):
+                lags = [float(start), *moments(plan, float(start))]
+                for earlier, later in pairwise(lags):
+                    # Steps are whole units: a poll comes within a unit of the lower bound.
+                    assert low - plan.unit < later - earlier <= high + 1e-9
+
+
+def test_a_bursty_source_is_watched_within_its_bursts_and_left_alone_after() -> None:
+    """Bursts' gaps are 10-45 s, quiet spells 60-150 s: a poll that found nothing 50 s
+    after the newest article means the burst is over, and the next one is a minute off."""
+    plan = lag_plan(bursty_gaps(2000), 5.0, 300.0, 2.0)
+    within = plan.wait(0.0)
+    after_the_burst = plan.wait(50.0)
+    assert within is not None and after_the_burst is not None
+    assert within <= 35.0
+    assert after_the_burst > within
+    assert 50.0 + after_the_burst >= 60.0  # the next burst comes a quiet 60-150 s after
+
+
+def test_a_memoryless_source_is_polled_at_an_even_pace() -> None:
+    """The time since the newest article tells nothing: every poll is worth the same."""
+    gaps = steady_gaps(2000, 120.0)
+    plan = lag_plan(gaps, 5.0, 1800.0, 2.0)
+    waits = [later - earlier for earlier, later in pairwise([0.0, *moments(plan, until=400)])]
+    assert max(waits) <= 1.5 * min(waits), waits  # learned from 2,000 gaps, not exact
+    # Two polls per gap of 120 s on average: about every minute.
+    assert 45.0 <= sum(waits) / len(waits) <= 80.0
+
+
+def test_past_the_plans_reach_it_says_nothing() -> None:
+    plan = lag_plan(bursty_gaps(200), 10.0, 300.0, 2.0)
+    reach = len(plan.after) * plan.unit
+    assert plan.wait(reach - 1) is not None
+    assert plan.wait(reach) is None
+    assert plan.wait(-1.0) is None
+
+
+def test_a_plan_is_learned_once_for_the_same_gaps() -> None:
+    gaps = bursty_gaps(300, seed=7)
+    assert lag_plan(gaps, 10.0, 300.0, 2.0) is lag_plan(gaps, 10.0, 300.0, 2.0)
