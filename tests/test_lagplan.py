@@ -96,6 +96,9 @@ def test_past_the_plans_reach_it_says_nothing() -> None:
     assert plan.wait(-1.0) is None
 
 
-def test_a_plan_is_learned_once_for_the_same_gaps() -> None:
+def test_a_plan_is_learned_once_for_the_same_gaps_and_settings() -> None:
     gaps = bursty_gaps(300, seed=7)
-    assert lag_plan(gaps, 10.0, 300.0, 2.0) is lag_plan(gaps, 10.0, 300.0, 2.0)
+    plan = lag_plan(gaps, 10.0, 300.0, 2.0)
+    assert lag_plan(list(gaps), 10.0, 300.0, 2.0) is plan
+    assert lag_plan(gaps, 10.0, 300.0, 4.0) is not plan
+    assert lag_plan(gaps[1:], 10.0, 300.0, 2.0) is not plan
