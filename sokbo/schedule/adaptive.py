@@ -70,10 +70,10 @@ _BURST_POLLS = 2.0
 # habit) is polled by a lag plan (see lagplan) learned from its newest _PLAN_GAPS gaps
 # before the hour of its newest article: the same gaps, and so the same cached plan, for
 # an hour. On issue 16's bursty Tistory timeline at 2 polls per article, the median and
-# p90 against the fixed interval of equal cost go from 0.86x and 0.93x to 0.77x and
-# 0.87x (bench/polling.py). Only from _PLAN_POLLS polls per gap: the plan counts one
-# article per poll that finds one, and with fewer polls than that most polls find
-# several (at 1 per article, the p90 went from 1.04x to 1.14x).
+# p90 against the fixed interval of equal cost go from 0.86x and 0.93x to 0.75-0.77x and
+# 0.87-0.88x (bench/polling.py, fit and held-out seeds). Only from _PLAN_POLLS polls per
+# gap: the plan counts one article per poll that finds one, and with fewer polls than
+# that most polls find several (at 1 per article, the p90 went from 1.04x to 1.14x).
 _FLAT = 2.5
 _PLAN_GAPS = 2000
 _PLAN_POLLS = 1.5
