@@ -102,3 +102,12 @@ def test_a_plan_is_learned_once_for_the_same_gaps_and_settings() -> None:
     assert lag_plan(list(gaps), 10.0, 300.0, 2.0) is plan
     assert lag_plan(gaps, 10.0, 300.0, 4.0) is not plan
     assert lag_plan(gaps[1:], 10.0, 300.0, 2.0) is not plan
+
+
+def test_a_budget_the_bounds_cannot_meet_gets_the_fewest_polls() -> None:
+    """Gaps of 15 min on average, polls at most 5 min apart: 3 or more polls per gap,
+    whatever is asked. Asked for 1.5, the plan polls as seldom as it may, not as often."""
+    plan = lag_plan(steady_gaps(500, 900.0), 10.0, 300.0, 1.5)
+    lags = moments(plan, until=1800)
+    waits = [later - earlier for earlier, later in pairwise([0.0, *lags])]
+    assert min(waits) > 300.0 - plan.unit, waits

@@ -88,7 +88,8 @@ def _learn(
     low = max(1, math.ceil(min_wait / unit))
     high = max(low, math.floor(max_wait / unit))
     cheap, dear = math.log(_PRICES[0]), math.log(_PRICES[1])
-    after = _schedule(counts, sums, unit, math.exp(cheap), low, high)
+    # If no price meets the budget, the dearest plan: the fewest polls there are.
+    after = _schedule(counts, sums, unit, math.exp(dear), low, high)
     for _ in range(_BISECTIONS):
         middle = (cheap + dear) / 2
         candidate = _schedule(counts, sums, unit, math.exp(middle), low, high)
@@ -103,11 +104,10 @@ def _weights(gaps: Sequence[float], mean: float, unit: float, steps: int) -> tup
     """Per step c (gaps in ((c - 1) unit, c unit], the last step taking longer ones): how
     many gaps end there and the sum of their lengths, with _PRIOR gaps of the
     exponential of the mean spread over the steps."""
-    counts, sums = np.zeros(steps + 1), np.zeros(steps + 1)
-    for gap in gaps:
-        step = min(max(math.ceil(gap / unit), 0), steps)
-        counts[step] += 1
-        sums[step] += gap
+    lengths = np.asarray(gaps, dtype=np.float64)
+    at = np.clip(np.ceil(lengths / unit), 0, steps).astype(np.int_)
+    counts = np.bincount(at, minlength=steps + 1).astype(np.float64)
+    sums = np.bincount(at, weights=lengths, minlength=steps + 1).astype(np.float64)
     edges = np.arange(steps + 1) * unit
     survive = np.exp(-edges / mean)
     prior = survive[:-1] - survive[1:]  # steps 1..steps, the last with the tail

@@ -17,21 +17,20 @@ SLICE = 0.5  # seconds: the longest a signal waits for its handler
 
 def wait_event(event: threading.Event, timeout: float | None) -> bool:
     """`event.wait(timeout)`, in slices; True when the event is set."""
+    return wait_for(event, event.is_set, timeout)
+
+
+def wait_for(
+    waitable: threading.Condition | threading.Event,
+    predicate: Callable[[], bool],
+    timeout: float | None,
+) -> bool:
+    """Wait on `waitable` (a Condition the caller holds, or an Event) until `predicate`
+    holds, in slices; False once `timeout` (None: none) has passed without it."""
     deadline = None if timeout is None else time.monotonic() + timeout
-    while not event.is_set():
+    while not predicate():
         left = SLICE if deadline is None else deadline - time.monotonic()
         if left <= 0:
             return False
-        event.wait(min(left, SLICE))
-    return True
-
-
-def wait_for(condition: threading.Condition, predicate: Callable[[], bool], timeout: float) -> bool:
-    """`condition.wait_for(predicate, timeout)`, in slices; the caller holds `condition`."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        condition.wait(min(left, SLICE))
+        waitable.wait(min(left, SLICE))
     return True
