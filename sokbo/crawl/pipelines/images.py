@@ -117,7 +117,8 @@ class ImagesMirrorPipeline(ImagesPipeline):
         self._handle_statuses(True)
         self._outcomes: dict[str, Outcome] = {}  # this run's, by original URL
         self._planned: dict[int, list[Request]] = {}  # by id() of the item being handled
-        self._recorded: set[str] = set()  # URLs whose outcome is in the store
+        # URLs whose outcome is in the store, or on its way there: by the recording.
+        self._recorded: dict[str, asyncio.Future[int]] = {}
         self._said: set[str] = set()  # lines logged once
 
     @classmethod
@@ -217,8 +218,17 @@ class ImagesMirrorPipeline(ImagesPipeline):
         self._planned[id(stored)] = plan.requests
         await super().process_item(stored)  # the downloads: their outcomes land in _outcomes
         results = self._unrecorded(plan.requests)
+        recording = asyncio.ensure_future(asyncio.to_thread(self._record, results, now))
+        for url, _outcome in results:
+            self._recorded[url] = recording
+        # An image this article shares with another in flight (Scrapy downloads it once)
+        # may be recorded by the other's item: the post must not be written before it is.
+        urls = {request.meta[ORIGINAL_URL] for request in plan.requests}
+        others = {self._recorded[url] for url in urls if url in self._recorded} - {recording}
+        if others:
+            await asyncio.wait(others)  # their failures are said by their own items
         try:
-            return await asyncio.to_thread(self._record, results, now)
+            return await recording
         except SQLAlchemyError as exc:
             self._store_trouble(exc)
             return 0
@@ -258,7 +268,6 @@ class ImagesMirrorPipeline(ImagesPipeline):
             outcome = self._outcomes.get(url)
             if url in self._recorded or outcome is None:
                 continue
-            self._recorded.add(url)
             results.append((url, outcome))
             if outcome.copies:
                 self.stats.inc_value(stat_keys.IMAGES_MIRRORED)
