@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from sokbo.models import Article
 from sokbo.schedule.adaptive import HISTORY, adaptive_interval, learn_pace, next_poll
-from sokbo.schedule.lagplan import lag_plan
+from sokbo.schedule.lagplan import PLACES, lag_plan
 from sokbo.store import Store
 
 NOW = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
@@ -106,7 +107,9 @@ def test_after_an_article_of_a_burst_the_next_poll_comes_soon() -> None:
     soon = adaptive_interval(history, newest + timedelta(seconds=5), low, timedelta(minutes=5))
     quiet = adaptive_interval(history, newest + timedelta(seconds=50), low, timedelta(minutes=5))
     assert soon <= timedelta(seconds=30)  # its articles come 10-45 s apart
-    assert quiet > soon  # the burst is over: no article comes 45-60 s after one
+    # The burst is over (no article comes 45-60 s after one): the next burst comes after
+    # a quiet of at least 60 s, and is not polled for before.
+    assert timedelta(seconds=50) + quiet >= timedelta(seconds=60)
 
 
 def test_a_source_whose_day_is_flat_is_polled_by_its_lag_plan() -> None:
@@ -116,9 +119,11 @@ def test_a_source_whose_day_is_flat_is_polled_by_its_lag_plan() -> None:
     times = sorted(moment.timestamp() for moment in bursts(days=2))
     pace = learn_pace(times)
     assert pace is not None and pace.plan_gaps
+    # The newest article's place in its burst is read from the gaps just before it.
+    assert pace.recent == tuple(later - earlier for earlier, later in pairwise(times[-PLACES:]))
     plan = lag_plan(pace.plan_gaps, 10.0, 300.0, 2.0)
     for lag in (5.0, 50.0, 70.0):
-        planned = plan.wait(lag)
+        planned = plan.wait(lag, pace.recent)
         assert planned is not None
         assert next_poll(pace, times[-1] + lag, 10.0, 300.0) == planned
     for history in (wire(days=14), at_hours(14, 7, 12, 18)):

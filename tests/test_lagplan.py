@@ -9,7 +9,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from sokbo.schedule.lagplan import LagPlan, _polls_per_gap, lag_plan
+from sokbo.schedule.lagplan import PLACES, LagPlan, _places, _polls_per_gap, burst_cut, lag_plan
 
 
 def bursty_gaps(count: int, seed: int = 1) -> tuple[float, ...]:
@@ -31,10 +31,13 @@ def steady_gaps(count: int, mean: float, seed: int = 1) -> tuple[float, ...]:
     return tuple(rng.expovariate(1 / mean) for _ in range(count))
 
 
-def moments(plan: LagPlan, lag: float = 0.0, until: float = 600.0) -> list[float]:
-    """The lags a plan polls at, from a poll at `lag` that found nothing, until `until`."""
+def moments(
+    plan: LagPlan, lag: float = 0.0, until: float = 600.0, recent: tuple[float, ...] = ()
+) -> list[float]:
+    """The lags a plan polls at, from a poll at `lag` that found nothing, until `until`,
+    after an article whose place the gaps before it (`recent`) tell."""
     found = []
-    while lag < until and (wait := plan.wait(lag)) is not None:
+    while lag < until and (wait := plan.wait(lag, recent)) is not None:
         lag += wait
         found.append(lag)
     return found
@@ -44,7 +47,8 @@ def moments(plan: LagPlan, lag: float = 0.0, until: float = 600.0) -> list[float
 def test_the_plan_spends_the_polls_per_gap_it_is_given(budget: float) -> None:
     gaps = bursty_gaps(2000)
     plan = lag_plan(gaps, 10.0, 300.0, budget)
-    spent = _polls_per_gap(np.array(plan.after), gaps, plan.unit, 300)
+    afters = [np.array(after) for after in plan.after]
+    spent = _polls_per_gap(afters, gaps, _places(gaps, plan.cut), plan.unit, 300)
     assert budget * 0.85 <= spent <= budget
 
 
@@ -67,21 +71,53 @@ def test_polls_stay_within_the_bounds() -> None:
 
 
 def test_a_bursty_source_is_watched_within_its_bursts_and_left_alone_after() -> None:
-    """Bursts' gaps are 10-45 s, quiet spells 60-150 s: a poll that found nothing 50 s
-    after the newest article means the burst is over, and the next one is a minute off."""
+    """Bursts' gaps are 10-45 s, quiet spells 60-150 s: after a burst's third article
+    (of 3-6), a poll that found nothing 50 s later means the burst is over, and the next
+    one is a minute off."""
     plan = lag_plan(bursty_gaps(2000), 5.0, 300.0, 2.0)
-    within = plan.wait(0.0)
-    after_the_burst = plan.wait(50.0)
+    third = (100.0, 20.0, 20.0)
+    within = plan.wait(0.0, third)
+    after_the_burst = plan.wait(50.0, third)
     assert within is not None and after_the_burst is not None
     assert within <= 35.0
     assert after_the_burst > within
     assert 50.0 + after_the_burst >= 60.0  # the next burst comes a quiet 60-150 s after
 
 
+def test_the_burst_cut_splits_bursts_from_quiet_spells() -> None:
+    """Bursts' gaps are 10-45 s, the quiet before a burst 60-150 s."""
+    assert 45.0 <= burst_cut(bursty_gaps(2000)) <= 60.0
+    assert burst_cut([30.0] * 50) == 0.0  # nothing to split: every article starts a burst
+    assert burst_cut([]) == 0.0
+
+
+def test_a_place_is_the_short_gaps_just_before_the_newest_article() -> None:
+    plan = lag_plan(bursty_gaps(2000), 5.0, 300.0, 2.0)
+    assert len(plan.after) == PLACES
+    assert plan.place(()) == 0
+    assert plan.place((20.0, 20.0, 100.0)) == 0  # a quiet spell just before it: a burst's first
+    assert plan.place((100.0, 20.0, 20.0)) == 2
+    assert plan.place((20.0,) * 10) == PLACES - 1  # the last place takes the later ones
+
+
+def test_a_burst_is_watched_while_it_goes_on_and_left_once_it_is_long_enough() -> None:
+    """A burst has 3-6 articles: after its second article another surely comes within
+    45 s; after its sixth, the burst is over and the next comes a quiet 60-150 s later."""
+    plan = lag_plan(bursty_gaps(2000), 5.0, 300.0, 2.0)
+    going_on = plan.wait(0.0, (100.0, 20.0))
+    over = plan.wait(0.0, (100.0, 20.0, 20.0, 20.0, 20.0, 20.0))
+    assert going_on is not None and over is not None
+    assert going_on <= 30.0
+    assert over >= 45.0
+    # Within the burst, no gap of 45 s goes unseen: a poll comes before 45 s have passed.
+    assert moments(plan, recent=(100.0, 20.0))[1] <= 45.0 + plan.unit
+
+
 def test_a_memoryless_source_is_polled_at_an_even_pace() -> None:
     """The time since the newest article tells nothing: every poll is worth the same."""
     gaps = steady_gaps(2000, 120.0)
     plan = lag_plan(gaps, 5.0, 1800.0, 2.0)
+    assert len(plan.after) == 1  # its places say nothing, so they are not told apart
     waits = [later - earlier for earlier, later in pairwise([0.0, *moments(plan, until=400)])]
     assert max(waits) <= 1.5 * min(waits), waits  # learned from 2,000 gaps, not exact
     # Two polls per gap of 120 s on average: about every minute.
@@ -90,7 +126,7 @@ def test_a_memoryless_source_is_polled_at_an_even_pace() -> None:
 
 def test_past_the_plans_reach_it_says_nothing() -> None:
     plan = lag_plan(bursty_gaps(200), 10.0, 300.0, 2.0)
-    reach = len(plan.after) * plan.unit
+    reach = len(plan.after[0]) * plan.unit
     assert plan.wait(reach - 1) is not None
     assert plan.wait(reach) is None
     assert plan.wait(-1.0) is None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import accumulate, pairwise
 
-from sokbo.schedule.lagplan import lag_plan
+from sokbo.schedule.lagplan import PLACES, lag_plan
 
 # How far back arrivals are read: two weeks of a source's days, so that the minutes it
 # publishes at stand out from chance; at most HISTORY of them, which is days for a wire.
@@ -69,14 +69,13 @@ _BURST_POLLS = 2.0
 # A source whose day is flat (its busiest minute at most _FLAT times its quietest, no
 # habit) is polled by a lag plan (see lagplan) learned from its newest _PLAN_GAPS gaps
 # before the hour of its newest article: the same gaps, and so the same cached plan, for
-# an hour. On issue 16's bursty Tistory timeline at 2 polls per article, the median and
-# p90 against the fixed interval of equal cost go from 0.86x and 0.93x to 0.75-0.77x and
-# 0.87-0.88x (bench/polling.py, fit and held-out seeds). Only from _PLAN_POLLS polls per
-# gap: the plan counts one article per poll that finds one, and with fewer polls than
-# that most polls find several (at 1 per article, the p90 went from 1.04x to 1.14x).
+# an hour; the plan's place in a burst is read from the gaps between its newest articles.
+# On issue 16's bursty Tistory timeline, against the fixed interval of equal cost (fit /
+# held-out seeds, bench/polling.py), at 1 poll per article the median and p90 go from
+# 0.91x / 1.04x (these rules) to 0.67-0.69x / 0.90-0.91x, and at 2 from 0.86x / 0.93x to
+# 0.65-0.71x / 0.83-0.85x.
 _FLAT = 2.5
 _PLAN_GAPS = 2000
-_PLAN_POLLS = 1.5
 _HOUR = 3600.0
 # Silence longer than this counts against the mean pace (a source that stopped); shorter
 # silence does not, so that a scheduler that was down does not stretch the next interval.
@@ -100,6 +99,7 @@ class Pace:
     burst: float = 0.0  # the burst window after an article, seconds (0: no bursts)
     flat_root: float = 1.0  # the mean over time of shape ** _POWER
     plan_gaps: tuple[float, ...] = ()  # for a lag plan (flat days only), see _FLAT
+    recent: tuple[float, ...] = ()  # the gaps between the newest PLACES articles (plan only)
 
 
 def adaptive_interval(
@@ -153,12 +153,25 @@ def learn_pace(times: Sequence[float]) -> Pace | None:
         default=0.0,
     )
     plan_gaps: tuple[float, ...] = ()
+    recent: tuple[float, ...] = ()
     if not any(habit) and max(shape) <= _FLAT * min(shape):
         before = times[: bisect_left(times, newest // _HOUR * _HOUR)][-(_PLAN_GAPS + 1) :]
         if len(before) > _MIN_GAPS:
             plan_gaps = tuple(later - earlier for earlier, later in pairwise(before))
+            recent = tuple(later - earlier for earlier, later in pairwise(times[-PLACES:]))
     return Pace(
-        len(times), oldest, newest, trust, shape, habit, follow, root, burst, flat_root, plan_gaps
+        len(times),
+        oldest,
+        newest,
+        trust,
+        shape,
+        habit,
+        follow,
+        root,
+        burst,
+        flat_root,
+        plan_gaps,
+        recent,
     )
 
 
@@ -205,10 +218,9 @@ def next_poll(
         gaps = pace.plan_gaps
         # The polls per gap: the budget's, or more where max_interval asks for more.
         polls = round(max(polls_per_article, sum(gaps) / len(gaps) / longest_mean), 1)
-        if polls >= _PLAN_POLLS:
-            wait = lag_plan(gaps, min_wait, max_wait, polls).wait(now - pace.newest)
-            if wait is not None:
-                return min(max(wait, min_wait), max_wait)
+        wait = lag_plan(gaps, min_wait, max_wait, polls).wait(now - pace.newest, pace.recent)
+        if wait is not None:
+            return min(max(wait, min_wait), max_wait)
     worth = root_mean * rate**_POWER * mean_wait
     moment, spent, end = now, 0.0, now + max_wait
     while moment < end:

@@ -1,13 +1,20 @@
-"""A lag plan: when to poll a source next from the time since its newest article alone,
-with the least expected latency for the polls it may spend.
+"""A lag plan: when to poll a source next from the time since its newest article and
+that article's place in its burst, with the least expected latency for the polls it may
+spend.
 
 For a source whose day is flat (no busy hours, no habits), what tells when its next
-article comes is the time since the newest one: in a burst, soon; after a long quiet, at
-the source's mean pace. The chance of the next gap ending at each lag is learned from the
-source's own gaps (drawn towards the exponential of their mean by _PRIOR gaps, so that a
-few gaps are not a rhythm), and the schedule with the least expected latency plus a price
-per poll is found exactly by dynamic programming over lags. The price is the one at which
-the source's own gaps, replayed, cost the polls per gap the source may spend.
+article comes is the time since the newest one and how far into a burst that one was:
+early in a burst, the next comes soon; after the burst's usual length, or a long quiet,
+at the source's mean pace. A burst is a run of gaps under the source's burst cut: the
+length that best splits its gaps (on a log scale) into short and long ones (Otsu's
+threshold; a steady source's split tells nothing, and its places learn the same plan).
+Per place (the short gaps just before the newest article, 0 to PLACES - 1), the chance
+of the next gap ending at each lag is learned from the gaps that followed articles at
+that place (drawn towards the exponential of their mean by _PRIOR gaps, so that a few
+gaps are not a rhythm), and the schedule with the least expected latency plus a price per
+poll is found exactly by dynamic programming over lags. The price, the same for every
+place, is the one at which the source's own gaps, replayed, cost the polls per gap the
+source may spend.
 """
 
 from __future__ import annotations
@@ -28,6 +35,16 @@ _PRIOR = 20.0  # gaps' worth of the exponential of the mean gap
 _HORIZON_MEANS = 5.0  # the plan reaches at least this many mean gaps (and the longest gap)
 _BISECTIONS = 16  # of the price, on a log scale: to within 0.03 %
 _PRICES = (1e-2, 1e6)  # seconds of latency a poll is worth, at most and at least
+# Places in a burst told apart: its first article to a sixth (or later). A place is kept
+# apart only with _PLACE_GAPS gaps after it and after the places past it; the last place
+# kept takes the later ones too.
+PLACES = 6
+_PLACE_GAPS = 20
+# Places are told apart only when the share of long gaps after them differs by more
+# than chance would make it: a chi-square statistic of its degrees of freedom plus this
+# many standard deviations (a steady source's places say nothing, and would only split
+# its gaps into noisier plans).
+_PLACE_SIGNIFICANCE = 4.0
 # Plans kept, by a digest of what they are learned from (not the gaps themselves: 2,000
 # of them take 60 kB, a plan 3 kB): one per flat source, learned again once an hour.
 _KEPT = 4096
@@ -37,19 +54,33 @@ Floats = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class LagPlan:
-    """Per step of `unit` seconds since the newest article, the step of the next poll
-    after a poll at that step that found nothing newer."""
+    """Per place in a burst and per step of `unit` seconds since the newest article, the
+    step of the next poll after a poll at that step that found nothing newer. A gap
+    under `cut` seconds goes on a burst."""
 
+    cut: float
     unit: float
-    after: tuple[int, ...]
+    after: tuple[tuple[int, ...], ...]
 
-    def wait(self, lag: float) -> float | None:
-        """Seconds from a poll `lag` seconds after the newest article to the next; None
-        past the plan's reach."""
+    def place(self, recent: Sequence[float]) -> int:
+        """The newest article's place: how many of the gaps just before it (`recent`,
+        oldest first) are under the cut, at most the last place."""
+        place = 0
+        for gap in reversed(recent[len(recent) - len(self.after) + 1 :]):
+            if gap >= self.cut:
+                break
+            place += 1
+        return place
+
+    def wait(self, lag: float, recent: Sequence[float] = ()) -> float | None:
+        """Seconds from a poll `lag` seconds after the newest article to the next, given
+        the gaps between the articles before it (`recent`, oldest first; see place);
+        None past the plan's reach."""
+        after = self.after[self.place(recent)]
         step = int(lag // self.unit)
-        if lag < 0 or step >= len(self.after):
+        if lag < 0 or step >= len(after):
             return None
-        return self.after[step] * self.unit - lag
+        return after[step] * self.unit - lag
 
 
 _plans: OrderedDict[bytes, LagPlan] = OrderedDict()
@@ -84,27 +115,74 @@ def _learn(
     horizon = max(max(gaps), _HORIZON_MEANS * mean)
     unit = max(1.0, math.ceil(horizon / _STEPS))
     steps = math.ceil(horizon / unit)
-    counts, sums = _weights(gaps, mean, unit, steps)
+    cut = burst_cut(gaps)
+    places = _places(gaps, cut)
+    lengths = np.asarray(gaps, dtype=np.float64)
+    tables = [_weights(lengths[places == place], unit, steps) for place in range(places.max() + 1)]
     low = max(1, math.ceil(min_wait / unit))
     high = max(low, math.floor(max_wait / unit))
+
+    def plan(price: float) -> list[npt.NDArray[np.int_]]:
+        return [_schedule(counts, sums, unit, price, low, high) for counts, sums in tables]
+
     cheap, dear = math.log(_PRICES[0]), math.log(_PRICES[1])
     # If no price meets the budget, the dearest plan: the fewest polls there are.
-    after = _schedule(counts, sums, unit, math.exp(dear), low, high)
+    afters = plan(math.exp(dear))
     for _ in range(_BISECTIONS):
         middle = (cheap + dear) / 2
-        candidate = _schedule(counts, sums, unit, math.exp(middle), low, high)
-        if _polls_per_gap(candidate, gaps, unit, high) > polls_per_gap:
+        candidate = plan(math.exp(middle))
+        if _polls_per_gap(candidate, gaps, places, unit, high) > polls_per_gap:
             cheap = middle
         else:
-            dear, after = middle, candidate
-    return LagPlan(unit, tuple(int(step) for step in after[:-1]))  # the last: the end
+            dear, afters = middle, candidate
+    # The last step of each: the end.
+    return LagPlan(cut, unit, tuple(tuple(int(step) for step in after[:-1]) for after in afters))
 
 
-def _weights(gaps: Sequence[float], mean: float, unit: float, steps: int) -> tuple[Floats, Floats]:
+def burst_cut(gaps: Sequence[float]) -> float:
+    """The gap length that best splits these gaps into short and long ones: Otsu's
+    threshold on their logarithms (the split with the most variance between the two
+    sides), halfway between its sides on that scale; 0 when all gaps are alike."""
+    logs = np.sort(np.log(np.maximum(np.asarray(gaps, dtype=np.float64), 1.0)))
+    count = len(logs)
+    if count < 2 or logs[0] == logs[-1]:
+        return 0.0
+    below = np.arange(1, count, dtype=np.float64)  # a split after each of them
+    sums = np.cumsum(logs)[:-1]
+    between = below * (count - below) * (sums / below - (logs.sum() - sums) / (count - below)) ** 2
+    between[logs[1:] <= logs[:-1]] = -1.0  # no split between equal lengths
+    split = int(np.argmax(between))
+    return float(np.exp((logs[split] + logs[split + 1]) / 2))
+
+
+def _places(gaps: Sequence[float], cut: float) -> npt.NDArray[np.int_]:
+    """Per gap, the place of the article it follows (the first: 0), as LagPlan.place
+    tells it: up to the last place that keeps _PLACE_GAPS gaps after it and the later
+    ones, at most PLACES - 1; all 0 if the places do not tell (see _PLACE_SIGNIFICANCE)."""
+    run = [0]
+    for gap in gaps[:-1]:
+        run.append(run[-1] + 1 if gap < cut else 0)
+    found = np.asarray(run, dtype=np.int_)
+    last = 0
+    while last < PLACES - 1 and np.count_nonzero(found > last) >= _PLACE_GAPS:
+        last += 1
+    places = np.minimum(found, last)
+    long = np.asarray(gaps, dtype=np.float64) >= cut
+    share = float(long.mean()) if last else 0.0
+    if not 0.0 < share < 1.0:
+        return np.zeros_like(places)
+    expected = np.bincount(places) * share
+    spread = np.sum((np.bincount(places, weights=long) - expected) ** 2 / (expected * (1 - share)))
+    if spread < last + _PLACE_SIGNIFICANCE * math.sqrt(2 * last):
+        return np.zeros_like(places)
+    return places
+
+
+def _weights(lengths: Floats, unit: float, steps: int) -> tuple[Floats, Floats]:
     """Per step c (gaps in ((c - 1) unit, c unit], the last step taking longer ones): how
     many gaps end there and the sum of their lengths, with _PRIOR gaps of the
-    exponential of the mean spread over the steps."""
-    lengths = np.asarray(gaps, dtype=np.float64)
+    exponential of their mean spread over the steps."""
+    mean = max(float(lengths.mean()), 1.0)
     at = np.clip(np.ceil(lengths / unit), 0, steps).astype(np.int_)
     counts = np.bincount(at, minlength=steps + 1).astype(np.float64)
     sums = np.bincount(at, weights=lengths, minlength=steps + 1).astype(np.float64)
@@ -142,17 +220,23 @@ def _schedule(
 
 
 def _polls_per_gap(
-    after: npt.NDArray[np.int_], gaps: Sequence[float], unit: float, high: int
+    afters: Sequence[npt.NDArray[np.int_]],
+    gaps: Sequence[float],
+    places: npt.NDArray[np.int_],
+    unit: float,
+    high: int,
 ) -> float:
-    """The polls the plan spends per gap, replayed on the gaps in their order: a poll
-    that finds an article sees those after it up to its own moment too, and the next
-    gap starts at its lag; past the plan's reach, a poll every `high` steps."""
-    steps = len(after) - 1
+    """The polls the plan (per place) spends per gap, replayed on the gaps in their order
+    (`places`: of the article each follows): a poll that finds an article sees those
+    after it up to its own moment too, and the next gap starts at its lag; past the
+    plan's reach, a poll every `high` steps."""
+    steps = len(afters[0]) - 1
     polls, lag = 0, 0.0
-    for gap in gaps:
+    for gap, place in zip(gaps, places, strict=True):
         if lag >= gap:  # seen by the poll that saw the one before
             lag -= gap
             continue
+        after = afters[place]
         step = int(lag // unit)
         while True:
             step = int(after[step]) if step < steps else step + high
