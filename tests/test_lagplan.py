@@ -8,6 +8,8 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sokbo.schedule.lagplan import PLACES, LagPlan, _places, _polls_per_gap, burst_cut, lag_plan
 
@@ -147,3 +149,22 @@ def test_a_budget_the_bounds_cannot_meet_gets_the_fewest_polls() -> None:
     lags = moments(plan, until=1800)
     waits = [later - earlier for earlier, later in pairwise([0.0, *lags])]
     assert min(waits) > 300.0 - plan.unit, waits
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    gaps=st.lists(st.floats(0.0, 1e5), min_size=21, max_size=120),
+    recent=st.lists(st.floats(0.0, 1e5), max_size=PLACES),
+    low=st.floats(1.0, 600.0),
+    spread=st.floats(1.0, 100.0),
+    budget=st.floats(0.5, 6.0),
+)
+def test_any_gaps_give_a_plan_whose_polls_come_after_the_poll_before(
+    gaps: list[float], recent: list[float], low: float, spread: float, budget: float
+) -> None:
+    """Ties, zeros, one huge gap: a plan comes out, and its next poll is always later
+    than the one asked at, by at most max_interval (or a step, where a step is longer)."""
+    plan = lag_plan(gaps, low, low * spread, budget)
+    for lag in (0.0, 1.0, low, max(gaps)):
+        wait = plan.wait(lag, recent)
+        assert wait is None or 0.0 < wait <= max(low * spread, plan.unit) + plan.unit

@@ -7,14 +7,14 @@ article comes is the time since the newest one and how far into a burst that one
 early in a burst, the next comes soon; after the burst's usual length, or a long quiet,
 at the source's mean pace. A burst is a run of gaps under the source's burst cut: the
 length that best splits its gaps (on a log scale) into short and long ones (Otsu's
-threshold; a steady source's split tells nothing, and its places learn the same plan).
-Per place (the short gaps just before the newest article, 0 to PLACES - 1), the chance
-of the next gap ending at each lag is learned from the gaps that followed articles at
-that place (drawn towards the exponential of their mean by _PRIOR gaps, so that a few
-gaps are not a rhythm), and the schedule with the least expected latency plus a price per
-poll is found exactly by dynamic programming over lags. The price, the same for every
-place, is the one at which the source's own gaps, replayed, cost the polls per gap the
-source may spend.
+threshold). Places are told apart only where they tell something (a steady source's do
+not, and it has one plan for all). Per place (the short gaps just before the newest
+article, 0 to PLACES - 1), the chance of the next gap ending at each lag is learned from
+the gaps that followed articles at that place (drawn towards the exponential of their
+mean by _PRIOR gaps, so that a few gaps are not a rhythm), and the schedule with the
+least expected latency plus a price per poll is found exactly by dynamic programming
+over lags. The price, the same for every place, is the one at which the source's own
+gaps, replayed, cost the polls per gap the source may spend.
 """
 
 from __future__ import annotations
