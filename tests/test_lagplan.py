@@ -49,8 +49,7 @@ def moments(
 def test_the_plan_spends_the_polls_per_gap_it_is_given(budget: float) -> None:
     gaps = bursty_gaps(2000)
     plan = lag_plan(gaps, 10.0, 300.0, budget)
-    afters = [np.array(after) for after in plan.after]
-    spent = _polls_per_gap(afters, gaps, _places(gaps, plan.cut), plan.unit, 300)
+    spent = _polls_per_gap(np.array(plan.after), gaps, _places(gaps, plan.cut), plan.unit, 300)
     assert budget * 0.85 <= spent <= budget
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
 
 _STEPS = 400  # the plan's lags: at most this many steps, of at least a second each
 _PRIOR = 20.0  # gaps' worth of the exponential of the mean gap
@@ -121,16 +122,14 @@ def _learn(
     tables = [_weights(lengths[places == place], unit, steps) for place in range(places.max() + 1)]
     low = max(1, math.ceil(min_wait / unit))
     high = max(low, math.floor(max_wait / unit))
-
-    def plan(price: float) -> list[npt.NDArray[np.int_]]:
-        return [_schedule(counts, sums, unit, price, low, high) for counts, sums in tables]
-
+    counts, sums = (np.stack(table) for table in zip(*tables, strict=True))
+    waited, beyond = _waits(counts, sums, unit, low, high)
     cheap, dear = math.log(_PRICES[0]), math.log(_PRICES[1])
     # If no price meets the budget, the dearest plan: the fewest polls there are.
-    afters = plan(math.exp(dear))
+    afters = _schedule(waited, beyond, math.exp(dear), low)
     for _ in range(_BISECTIONS):
         middle = (cheap + dear) / 2
-        candidate = plan(math.exp(middle))
+        candidate = _schedule(waited, beyond, math.exp(middle), low)
         if _polls_per_gap(candidate, gaps, places, unit, high) > polls_per_gap:
             cheap = middle
         else:
@@ -196,37 +195,55 @@ def _weights(lengths: Floats, unit: float, steps: int) -> tuple[Floats, Floats]:
     return counts, sums
 
 
-def _schedule(
-    counts: Floats, sums: Floats, unit: float, price: float, low: int, high: int
-) -> npt.NDArray[np.int_]:
-    """For each step s (a poll then found nothing), the step of the next poll with the
-    least expected latency plus `price` per poll: polls `low` to `high` steps apart, a
-    gap seen by the first poll at or after its end."""
-    steps = len(counts) - 1
-    ended = np.concatenate([[0.0], np.cumsum(counts)])  # gaps of steps < c: ended[c]
-    ended_sum = np.concatenate([[0.0], np.cumsum(sums)])
-    beyond = ended[-1] - ended  # gaps of steps >= c: a poll is needed after a poll at c - 1
-    cost = np.zeros(steps + 1)  # from a poll at s that found nothing
-    after = np.full(steps + 1, steps, dtype=np.int_)
-    for s in range(steps - 1, -1, -1):
-        nexts = np.arange(s + low, s + high + 1)
-        within = np.minimum(nexts, steps)  # a poll at the end or past it sees every gap
-        seen = ended[within + 1] - ended[s + 1]
-        waited = nexts * unit * seen - (ended_sum[within + 1] - ended_sum[s + 1])
-        total = price * beyond[s + 1] + waited + cost[within]
-        best = int(np.argmin(total))
-        cost[s], after[s] = total[best], nexts[best]
+def _waits(counts: Floats, sums: Floats, unit: float, low: int, high: int) -> tuple[Floats, Floats]:
+    """Per place (a row of `counts` and `sums`, see _weights), after a poll at step s
+    that found nothing: the expected wait (times the gaps' weight) of the gaps a next
+    poll at step s + low + k sees, for k up to the end or `high` steps on; and the weight
+    of the gaps that outlast s + 1 (the chance that a poll is needed after s). The same
+    for every price."""
+    places, width = counts.shape
+    steps = width - 1
+    zero = np.zeros((places, 1))
+    ended = np.concatenate([zero, np.cumsum(counts, axis=1)], axis=1)  # gaps < c: [:, c]
+    ended_sum = np.concatenate([zero, np.cumsum(sums, axis=1)], axis=1)
+    # A poll at the end or past it sees every gap, the sooner the better: the next polls
+    # need not reach past the end.
+    span = max(1, min(high, steps) - low + 1)
+    at = np.arange(steps)
+    nexts = at[:, None] + low + np.arange(span)
+    within = np.minimum(nexts, steps)
+    seen = ended[:, within + 1] - ended[:, at + 1, None]
+    waited = nexts * unit * seen - (ended_sum[:, within + 1] - ended_sum[:, at + 1, None])
+    return waited, ended[:, -1:] - ended[:, 1:-1]
+
+
+def _schedule(waited: Floats, beyond: Floats, price: float, low: int) -> npt.NDArray[np.int_]:
+    """Per place and for each step s (a poll then found nothing), the step of the next
+    poll with the least expected latency plus `price` per poll (see _waits), the last
+    step the end. Found backwards, `low` steps at a time: the next polls after each of
+    them are at least `low` steps on, where the costs are known already."""
+    places, steps, span = waited.shape
+    cost = np.zeros((places, steps + low + span))  # from a poll at s; at the end, nothing
+    ahead = sliding_window_view(cost, span, axis=1)  # ahead[:, t, k]: cost[:, t + k]
+    after = np.full((places, steps + 1), steps, dtype=np.int_)
+    top = steps - 1
+    while top >= 0:
+        bottom = max(0, top - low + 1)
+        total = waited[:, bottom : top + 1] + ahead[:, bottom + low : top + low + 1]
+        cost[:, bottom : top + 1] = price * beyond[:, bottom : top + 1] + total.min(axis=2)
+        after[:, bottom : top + 1] = np.arange(bottom, top + 1) + low + total.argmin(axis=2)
+        top = bottom - 1
     return after
 
 
 def _polls_per_gap(
-    afters: Sequence[npt.NDArray[np.int_]],
+    afters: npt.NDArray[np.int_],
     gaps: Sequence[float],
     places: npt.NDArray[np.int_],
     unit: float,
     high: int,
 ) -> float:
-    """The polls the plan (per place) spends per gap, replayed on the gaps in their order
+    """The polls the plan (a row per place) spends per gap, replayed on the gaps in their order
     (`places`: of the article each follows): a poll that finds an article sees those
     after it up to its own moment too, and the next gap starts at its lag; past the
     plan's reach, a poll every `high` steps."""
