@@ -749,7 +749,7 @@ def test_a_push_is_ingested_at_once_a_forgery_never_and_a_removed_source_leaves(
     assert post_titles(folder) == {site.title(1)}
     with Scheduled(config) as scheduler:
         scheduler.wait_for(r"push: live: subscribed to \S+/feed\.xml at http://127\.0\.0\.1")
-        (held,) = hub.active(site.topic)
+        (held,) = wait_until(lambda: hub.active(site.topic), 10, "a verified subscription")
         assert held.callback.startswith(f"http://127.0.0.1:{port}/websub/")
 
         # A new article, announced by the publisher to the hub (hub.mode=publish).

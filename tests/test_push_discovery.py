@@ -689,6 +689,8 @@ def test_a_push_for_a_listing_page_writes_its_new_post(tmp_path: Path, hub: Hub)
         assert post_titles(folder) == {listing.title(1)}
         with Scheduled(config) as scheduler:
             scheduler.wait_for(rf"push: live: subscribed to {topic} at {hub.url}")
+            # Said as it answers the hub; the hub holds the subscription once it reads that.
+            wait_until(lambda: hub.active(topic), 10, "a verified subscription")
             listing.publish(2)
             assert ping(hub.url, topic) == 202
             wait_until(lambda: listing.title(2) in post_titles(folder), 30, "the pushed post")

@@ -97,6 +97,8 @@ def _push_article(config: Path, site: Site, hub: Hub, *, said: str = "") -> str:
     written. The scheduler's log (after `said`, a line it must print)."""
     with Scheduled(config) as scheduler:
         scheduler.wait_for(r"push: live: subscribed to ")
+        # Said as it answers the hub; the hub holds the subscription once it reads that.
+        wait_until(lambda: hub.active(site.topic), 10, "a verified subscription")
         assert site.server is not None
         site.server.clear()
         site.publish(2)
