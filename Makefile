@@ -53,7 +53,7 @@ deps:
 
 # pytest exits 5 when it collected no test; make treats every non-zero status as failure.
 # The tests spend most of their time waiting on the processes and servers they start, so
-# TEST_WORKERS pytest-xdist workers share the cores (4 on 2 cores: 11 min instead of 28);
+# TEST_WORKERS pytest-xdist workers share the cores (4 on 2 cores: 9 min instead of 28);
 # `worksteal` hands a worker that is done tests queued for another, so the slowest ones
 # (the 20-kill recovery runs, 2 min each) do not end the run alone.
 TEST_WORKERS ?= 4
