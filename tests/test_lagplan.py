@@ -98,6 +98,7 @@ def test_a_place_is_the_short_gaps_just_before_the_newest_article() -> None:
     assert plan.place(()) == 0
     assert plan.place((20.0, 20.0, 100.0)) == 0  # a quiet spell just before it: a burst's first
     assert plan.place((100.0, 20.0, 20.0)) == 2
+    assert plan.place((20.0,) * 4) == 4  # fewer gaps known than there are places
     assert plan.place((20.0,) * 10) == PLACES - 1  # the last place takes the later ones
 
 

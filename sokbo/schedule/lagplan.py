@@ -66,12 +66,7 @@ class LagPlan:
     def place(self, recent: Sequence[float]) -> int:
         """The newest article's place: how many of the gaps just before it (`recent`,
         oldest first) are under the cut, at most the last place."""
-        place = 0
-        for gap in reversed(recent[len(recent) - len(self.after) + 1 :]):
-            if gap >= self.cut:
-                break
-            place += 1
-        return place
+        return min(_runs(recent, self.cut)[-1], len(self.after) - 1)
 
     def wait(self, lag: float, recent: Sequence[float] = ()) -> float | None:
         """Seconds from a poll `lag` seconds after the newest article to the next, given
@@ -158,10 +153,7 @@ def _places(gaps: Sequence[float], cut: float) -> npt.NDArray[np.int_]:
     """Per gap, the place of the article it follows (the first: 0), as LagPlan.place
     tells it: up to the last place that keeps _PLACE_GAPS gaps after it and the later
     ones, at most PLACES - 1; all 0 if the places do not tell (see _PLACE_SIGNIFICANCE)."""
-    run = [0]
-    for gap in gaps[:-1]:
-        run.append(run[-1] + 1 if gap < cut else 0)
-    found = np.asarray(run, dtype=np.int_)
+    found = np.asarray(_runs(gaps, cut)[:-1], dtype=np.int_)
     last = 0
     while last < PLACES - 1 and np.count_nonzero(found > last) >= _PLACE_GAPS:
         last += 1
@@ -175,6 +167,15 @@ def _places(gaps: Sequence[float], cut: float) -> npt.NDArray[np.int_]:
     if spread < last + _PLACE_SIGNIFICANCE * math.sqrt(2 * last):
         return np.zeros_like(places)
     return places
+
+
+def _runs(gaps: Sequence[float], cut: float) -> list[int]:
+    """Per article (one more than the gaps between them), the gaps under `cut` just
+    before it: its place in its burst, uncapped."""
+    runs = [0]
+    for gap in gaps:
+        runs.append(runs[-1] + 1 if gap < cut else 0)
+    return runs
 
 
 def _weights(lengths: Floats, unit: float, steps: int) -> tuple[Floats, Floats]:
