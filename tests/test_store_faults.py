@@ -72,13 +72,15 @@ def test_a_store_locked_before_the_crawl_is_one_line(tmp_path: Path) -> None:
     run = tmp_path / "run"
     root = write_bulk_site(tmp_path / "site", COUNT)
     with serve_fixture(root) as server:
-        config = write_fault_config(run, server.base_url, extra='[store]\nbusy_timeout = "1s"\n')
+        config = write_fault_config(run, server.base_url)
         assert run_sokbo("--config", str(config), "check", cwd=run).returncode == 0
         first = run_sokbo("--config", str(config), "crawl", cwd=run)  # makes the store
         assert first.returncode == 0, first.stderr
         database = run / "data/sokbo.db"
         write_bulk_site(root, COUNT)  # unchanged: the next run has no page to fetch
 
+        # A busy timeout of 1 s only for the run the lock is for (see the test below).
+        config = write_fault_config(run, server.base_url, extra='[store]\nbusy_timeout = "1s"\n')
         with locked(database):
             blocked = run_sokbo("--config", str(config), "crawl", cwd=run)
         assert blocked.returncode == 1
