@@ -15,6 +15,9 @@ from typing import Any
 # The Scrapy project a node runs sokbo's spiders as (its scrapyd.conf: [settings] sokbo =
 # sokbo.crawl.settings).
 PROJECT = "sokbo"
+# How long a node may take to list the project's spiders (a cold node starts Python and
+# imports Scrapy to answer; Scrapyd answers nothing else meanwhile).
+LIST_SECONDS = 60.0
 
 
 class ScrapydError(Exception):
@@ -74,12 +77,17 @@ class Scrapyd:
             form.append(("jobid", job_id))
         form += [("setting", f"{name}={value}") for name, value in (settings or {}).items()]
         form += list(arguments.items())
-        return str(self._call("schedule.json", form)["jobid"])
+        # A node answers a project's first schedule.json only once it has listed its
+        # spiders (a new Python process). Given up on sooner, the job would still run,
+        # with the scheduler believing it never started.
+        answer = self._call("schedule.json", form, LIST_SECONDS)
+        return str(answer["jobid"])
 
     def spiders(self) -> list[str]:
         """The project's spiders (listspiders.json). A node lists them by running a job's
         runner once, which warms up sokbo's (sokbo.crawl.runner) for the jobs after."""
-        return [str(name) for name in self._call(f"listspiders.json?project={PROJECT}")["spiders"]]
+        answer = self._call(f"listspiders.json?project={PROJECT}", timeout=LIST_SECONDS)
+        return [str(name) for name in answer["spiders"]]
 
     def jobs(self) -> dict[str, Job]:
         """The project's jobs this node knows, by id (finished ones as long as it keeps
@@ -95,14 +103,16 @@ class Scrapyd:
         """Stop a job: SIGINT, Scrapy's clean stop (the run is recorded as stopped)."""
         self._call("cancel.json", [("project", PROJECT), ("job", job_id), ("signal", signal)])
 
-    def _call(self, endpoint: str, form: list[tuple[str, str]] | None = None) -> Any:
+    def _call(
+        self, endpoint: str, form: list[tuple[str, str]] | None = None, timeout: float = 0.0
+    ) -> Any:
         data = None if form is None else urllib.parse.urlencode(form).encode()
         request = urllib.request.Request(f"{self.url}/{endpoint}", data=data)
         if self._auth:
             request.add_header("Authorization", self._auth)
         where = f"scrapyd {self.url}: {endpoint.split('?')[0]}"
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urllib.request.urlopen(request, timeout=max(timeout, self.timeout)) as response:
                 answer = json.loads(response.read())
         except urllib.error.HTTPError as exc:
             raise ScrapydError(f"{where}: HTTP {exc.code} {exc.reason}") from None

@@ -3,8 +3,10 @@ traceback (a bad [cluster] table, a node that is not there or answers nonsense).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -54,17 +56,19 @@ SEEN: list[str | None] = []
 
 
 @contextmanager
-def answering(status: int, body: bytes) -> Iterator[str]:
-    """A server on 127.0.0.1 that answers every request with `status` and `body`; seen
-    requests' Authorization headers are kept in SEEN."""
+def answering(status: int, body: bytes, delay: float = 0.0) -> Iterator[str]:
+    """A server on 127.0.0.1 that answers every request with `status` and `body`, after
+    `delay` seconds; seen requests' Authorization headers are kept in SEEN."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             SEEN.append(self.headers.get("Authorization"))
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            time.sleep(delay)
+            with contextlib.suppress(ConnectionError):  # a client that gave up waiting
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
         do_POST = do_GET
 
@@ -114,3 +118,14 @@ def test_basic_auth_goes_with_every_call() -> None:
         load = Scrapyd(url, "sokbo", "secret").load()
     assert (load.running, load.pending) == (1, 2)
     assert SEEN == ["Basic c29rYm86c2VjcmV0"]
+
+
+def test_a_node_listing_its_spiders_before_it_schedules_is_waited_for() -> None:
+    """Scrapyd answers a project's first schedule.json only after listing its spiders,
+    which can take longer than other calls may: the job is not taken for refused."""
+    with answering(200, json.dumps({"status": "ok", "jobid": "src-7"}).encode(), 1.5) as url:
+        node = Scrapyd(url, timeout=0.5)
+        assert node.schedule("feed", {"source": "src"}, job_id="src-7") == "src-7"
+        with pytest.raises(ScrapydError) as caught:
+            node.jobs()
+    assert str(caught.value) == f"scrapyd {url}: listjobs.json: timed out"

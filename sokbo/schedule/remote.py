@@ -29,9 +29,6 @@ _HANDING_OUT = threading.Lock()
 _BEING_HANDED: Counter[str] = Counter()  # jobs being handed to each node, by its URL
 # How long a run waits for hand-outs in flight to end when no node has a free slot.
 RESERVE_SECONDS = 5.0
-# How long a node may take to list its spiders at a scheduler's start (a cold node
-# starts Python and imports Scrapy to answer).
-READY_SECONDS = 60.0
 # A node that does not answer for this long has lost the job (it died, or its network).
 NODE_LOST_SECONDS = 60.0
 
@@ -90,7 +87,7 @@ def ready_nodes(cluster: ClusterConfig) -> None:
     of the process its jobs fork from."""
 
     def ask(url: str) -> None:
-        node = Scrapyd(url, cluster.username, cluster.password, timeout=READY_SECONDS)
+        node = Scrapyd(url, cluster.username, cluster.password)
         try:
             spiders = node.spiders()
         except ScrapydError as exc:
