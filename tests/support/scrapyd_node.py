@@ -61,7 +61,9 @@ def scrapyd_node(folder: Path, env: dict[str, str], max_proc: int = 2) -> Iterat
     port = free_port()
     (folder / "scrapy.cfg").write_text(node_conf(folder, port, max_proc), "utf-8")
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SCRAPY", "SOKBO"))}
-    node = Scrapyd(f"http://127.0.0.1:{port}", timeout=5)
+    # Scrapyd answers nothing while it runs `scrapy list` for a project's first
+    # schedule.json; on a loaded machine that took over 5 s.
+    node = Scrapyd(f"http://127.0.0.1:{port}", timeout=30)
     _start(node, folder, {**clean, **env})
     try:
         yield node
