@@ -120,23 +120,32 @@ def polls_within(reads: Sequence[float], start: float, end: float) -> int:
 
 class Adaptive:
     """sokbo's policy as `current_interval` runs it: the arrivals of the last WINDOW (at
-    most HISTORY), whole seconds. The learned pace is kept while its arrivals are the
-    same (learn_pace is pure), which is what makes a run of weeks take seconds."""
+    most HISTORY), whole seconds. Learned paces are kept by their arrivals (learn_pace is
+    pure), which is what makes a run of weeks, or many runs over one window, take
+    seconds."""
 
     def __init__(
         self, low: float, high: float, polls_per_article: float = POLLS_PER_ARTICLE
     ) -> None:
         self.low, self.high, self.polls_per_article = low, high, polls_per_article
-        self._key: tuple[int, int] = (-1, -1)
-        self._pace: Pace | None = None
+        self._paces: dict[tuple[int, float, float], Pace | None] = {}
 
     def __call__(self, seen: Sequence[float], now: float) -> float:
         high = len(seen)
         low = max(bisect_right(seen, now - WINDOW.total_seconds()), high - HISTORY)
-        if (low, high) != self._key:
-            self._key, self._pace = (low, high), learn_pace(seen[low:high])
-        wait = next_poll(self._pace, now, self.low, self.high, self.polls_per_article)
+        # The count, the oldest and the newest arrival tell one timeline's stretches apart,
+        # and the stretches of the timelines one policy may be asked about.
+        key = (high - low, seen[low], seen[-1]) if high > low else (0, 0.0, 0.0)
+        if key not in self._paces:
+            if len(self._paces) >= _PACES_KEPT:
+                self._paces.clear()
+            self._paces[key] = learn_pace(seen[low:high])
+        pace = self._paces[key]
+        wait = next_poll(pace, now, self.low, self.high, self.polls_per_article)
         return float(max(1, round(wait)))
+
+
+_PACES_KEPT = 256  # learned paces an Adaptive keeps (a run over days moves past them)
 
 
 def former_interval(seen: Sequence[float], now: float, low: float, high: float) -> float:
