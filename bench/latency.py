@@ -66,6 +66,14 @@ the same number of polls, its p90 no worse; push: a median of at most 3 s from t
 source's publication to the post and to the feed entry. A run is short: a few bursts,
 a few dozen articles at most; read its medians as such.
 
+A short run is one path through a few dozen articles, so the adaptive run is also
+replayed in the simulation (bench/_window.py): whether each of its waits was the one the
+policy chooses (bench/polling.py's Adaptive, asked when the run ended), and the spread
+(10th, 50th, 90th percentile) of the latency to the feed request that lists an article
+over 200 replays of the same window, each run's overhead drawn from this run's and each
+wait's jitter drawn as the scheduler draws it, against the fixed interval at each phase.
+A live ratio within that spread is the window's luck, not the live system's.
+
 Where the time goes, per article (median and max): for polling, from its publication to
 the first feed request that lists it (the poll's wait), from the run's start (the
 scheduler's `run started` line, stamped as it is read) to the run's first request, then
@@ -116,6 +124,7 @@ from bench._live_source import (  # noqa: E402
     ping_hub,
     serve,
 )
+from bench._window import Bounds, LiveRead, waits_kept, window_spread  # noqa: E402
 from sokbo.config import Config, SiteConfig, load_config  # noqa: E402
 from sokbo.models import Article  # noqa: E402
 from sokbo.publish.feeds.write import post_category_slugs  # noqa: E402
@@ -435,6 +444,8 @@ class Run:
     stopped: float  # the scheduler was told to stop
     every: int | None
     live: dict[int, float]  # article number -> published (time.time())
+    history: list[float]  # the seeded articles' publication (time.time())
+    bounds: Bounds  # the source's min_interval, max_interval and jitter
     urls: dict[int, str]
     seen: dict[int, Seen]
     hits: list[Hit]
@@ -609,6 +620,7 @@ def run_mode(
             schedule = 'schedule = "adaptive"\nmin_interval = "10s"\nmax_interval = "5m"'
         config_path = write_config(folder, source.base, schedule, push_port)
         config = load_config(config_path)
+        source_config = config.source[0]
 
         started = time.monotonic()
         times, stored = seed_store(config, source, history, args.history_articles)
@@ -681,6 +693,12 @@ def run_mode(
         stopped,
         every,
         live,
+        times,
+        Bounds(
+            source_config.min_interval.total_seconds(),
+            source_config.max_interval.total_seconds(),
+            source_config.jitter.total_seconds(),
+        ),
         urls,
         watcher.seen,
         hits,
@@ -799,6 +817,48 @@ def stages(run: Run) -> list[tuple[str, list[float]]]:
     return list(found.items())
 
 
+LISTED = "published -> a feed request lists it"
+
+
+def stage(run: Run, name: str) -> list[float]:
+    return dict(stages(run)).get(name, [])
+
+
+def window(run: Run, every: int) -> list[str]:
+    """A polling run's window in the simulation (bench/_window.py): whether each wait
+    was the policy's, and the spread the policy and the fixed interval get on these
+    articles, against this run's own figures."""
+    ended = [at for at, line in run.log if re.search(rf"{SOURCE}: run ended in ", line)]
+    reads: list[LiveRead] = []
+    newest = min(run.live, default=1) - 1  # the history's newest article
+    for hit in polls(run):
+        decided = first(at for at in ended if at >= hit.at)
+        if decided is None:
+            break
+        reads.append(LiveRead(hit.at, decided, hit.number > newest))
+        newest = max(newest, hit.number)
+    listed = stage(run, LISTED)
+    if len(reads) < 2 or len(listed) < 2:
+        return []
+    arrivals = sorted(run.history + list(run.live.values()))
+    kept, waits = waits_kept(arrivals, reads, run.bounds)
+    starts = stage(run, "run started -> its first request")
+    spread = window_spread(
+        arrivals, reads, run.t0, run.end, run.bounds, every, statistics.median(starts)
+    )
+    return [
+        f"  this window in the simulation ({LISTED}; p10 / p50 / p90 over 200 replays of the "
+        f"policy with this run's overheads and jitter, and over each phase of every {every} s):",
+        f"    waits where the policy puts them: {kept} of {waits}",
+        f"    policy: median {spread['policy median'].show()} s (this run: "
+        f"{statistics.median(listed):.1f} s), p90 {spread['policy p90'].show()} s (this run: "
+        f"{p90(listed):.1f} s)",
+        f"    fixed every {every} s: median {spread['fixed median'].show()} s, "
+        f"p90 {spread['fixed p90'].show()} s",
+        f"    policy / fixed: median x{spread['median x'].show(2)}, p90 x{spread['p90 x'].show(2)}",
+    ]
+
+
 def details(run: Run) -> list[str]:
     lines = [
         f"{run.mode}: {run.minutes:g} min published, then quiet until all arrived "
@@ -827,6 +887,10 @@ def details(run: Run) -> list[str]:
         lines.append(
             f"  feed requests {len(moments)} in {run.minutes:g} min, apart: min {min(gaps):.1f} s, "
             f"median {statistics.median(gaps):.1f} s, max {max(gaps):.1f} s"
+        )
+        lines.append(
+            "  feed requests at (s into the run): "
+            + " ".join(f"{at - run.t0:.1f}" for at in moments)
         )
     runs = [at for at, line in run.log if re.search(rf"{SOURCE}: run started \(pid", line)]
     pushed = [at for at, line in run.log if re.search(rf"{SOURCE}: pushed; running it now", line)]
@@ -892,6 +956,12 @@ def report(runs: Sequence[Run], seed: int) -> None:
                 f"(goal <= 0.6: {'met' if median <= 0.6 else 'MISSED'}), "
                 f"p90 x{tail:.2f} (goal <= 1: {'met' if tail <= 1.0 else 'MISSED'})"
             )
+        policy, fixed = (stage(run, LISTED) for run in runs if run.mode in ("adaptive", "fixed"))
+        print(
+            f"adaptive/fixed, {LISTED}: "
+            f"median x{statistics.median(policy) / statistics.median(fixed):.2f}, "
+            f"p90 x{p90(policy) / p90(fixed):.2f}"
+        )
     if "push" in figures:
         push = figures["push"]
         for what, name in (("post", "post"), ("entry", "feed entry")):
@@ -903,6 +973,9 @@ def report(runs: Sequence[Run], seed: int) -> None:
     for run in runs:
         print()
         print("\n".join(details(run)))
+        if run.mode == "adaptive":
+            every = max(1, round(run.minutes * 60 / max(1, len(polls(run)))))
+            print("\n".join(window(run, every)))
 
 
 def main() -> None:
