@@ -8,6 +8,7 @@ over days, by the luck of that window alone; this tells the two apart."""
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 from bisect import bisect_right
@@ -20,11 +21,13 @@ from bench.polling import Adaptive, latencies
 
 @dataclass(frozen=True)
 class LiveRead:
-    """One poll of the live run: its feed request, and when its run ended (the moment
-    the scheduler chose the next wait); `found` says whether it listed a new article."""
+    """One poll of the live run: its feed request; when the scheduler chose the next wait
+    after its run (its `adaptive interval` line, else the run's `run ended` line when the
+    interval stayed) and the wait it chose; whether it listed a new article."""
 
     at: float
     decided: float
+    chosen: float
     found: bool
 
 
@@ -43,23 +46,38 @@ def jitter_cap(wait: float, jitter: float) -> float:
     return min(jitter, wait / 10)
 
 
+@dataclass(frozen=True)
+class Kept:
+    """Of a live run's waits: how many the policy would have chosen too (within a second:
+    the scheduler's own moment of choosing is known to a fraction of one), and after how
+    many of them the next poll came when it was due (plus at most the jitter)."""
+
+    chosen: int
+    waited: int
+    waits: int
+
+
 def waits_kept(
-    arrivals: Sequence[float], reads: Sequence[LiveRead], bounds: Bounds, slack: float = 0.5
-) -> tuple[int, int]:
-    """How many of the live run's waits fell where the policy puts them: the next feed
-    request came the policy's wait after the run ended, plus at most its jitter and
-    `slack` seconds (the next run's own start); of how many waits."""
+    stored: Sequence[float], reads: Sequence[LiveRead], bounds: Bounds, slack: float = 0.5
+) -> Kept:
+    """How the live run's waits compare with the policy's, asked with the arrivals the
+    store held (`stored`: as the source dated them, to the second); `slack`: seconds
+    allowed for the next run's own start and for reading the scheduler's lines."""
     policy = Adaptive(bounds.low, bounds.high)
-    kept = 0
+    chosen = waited = waits = 0
     for read, after in pairwise(reads):
-        wait = policy(arrivals[: bisect_right(arrivals, read.at)], read.decided)
-        late = after.at - (read.decided + wait)
-        kept += -slack <= late <= jitter_cap(wait, bounds.jitter) + slack
-    return kept, max(0, len(reads) - 1)
+        if math.isnan(read.chosen):  # before the scheduler said an interval
+            continue
+        waits += 1
+        wait = policy(stored[: bisect_right(stored, read.at)], read.decided)
+        chosen += abs(wait - read.chosen) <= 1.0
+        late = after.at - (read.decided + read.chosen)
+        waited += -slack <= late <= jitter_cap(read.chosen, bounds.jitter) + slack
+    return Kept(chosen, waited, waits)
 
 
 def follow_again(
-    arrivals: Sequence[float],
+    stored: Sequence[float],
     reads: Sequence[LiveRead],
     end: float,
     policy: Adaptive,
@@ -68,20 +86,21 @@ def follow_again(
     rng: random.Random,
 ) -> list[float]:
     """The policy's feed requests over the window once more, from the live run's first
-    one: each run ends after an overhead drawn from the live runs that found (or did not
-    find) something, and each wait gets a jitter drawn as the scheduler draws it."""
+    one, the policy reading the arrivals the store held: each run ends after an overhead
+    drawn from the live runs that found (or did not find) something, and each wait gets a
+    jitter drawn as the scheduler draws it."""
     overheads = {
         found: [r.decided - r.at for r in reads if r.found == found] or [0.0]
         for found in (True, False)
     }
     moments = [reads[0].at]
-    seen = bisect_right(arrivals, moments[0])
+    seen = bisect_right(stored, moments[0])
     found = True
     while moments[-1] < end:
         decided = moments[-1] + rng.choice(overheads[found])
-        wait = policy(arrivals[:seen], decided)
+        wait = policy(stored[:seen], decided)
         moment = decided + wait + rng.uniform(0, jitter_cap(wait, jitter)) + start_delay
-        now_seen = bisect_right(arrivals, moment)
+        now_seen = bisect_right(stored, moment)
         found, seen = now_seen > seen, now_seen
         moments.append(moment)
     return moments
@@ -109,7 +128,8 @@ def p90(values: Sequence[float]) -> float:
 
 
 def window_spread(
-    arrivals: Sequence[float],
+    published: Sequence[float],
+    stored: Sequence[float],
     reads: Sequence[LiveRead],
     start: float,
     end: float,
@@ -121,18 +141,19 @@ def window_spread(
     """Over `draws` replays of the window, the spread of the median and p90 latency from
     an article's publication (in [start, end)) to the feed request that lists it, for the
     policy and for the fixed interval `every` at each whole-second phase, and of their
-    ratio (a replay against a phase drawn at random). `start_delay`: from a run's
-    scheduled moment to its feed request."""
+    ratio (a replay against a phase drawn at random). `published`: when the articles
+    appeared; `stored`: their arrivals as the store held them, which the policy reads.
+    `start_delay`: from a run's scheduled moment to its feed request."""
     rng = random.Random(0)
     policy = Adaptive(bounds.low, bounds.high)
     ours = []
     for _ in range(draws):
-        moments = follow_again(arrivals, reads, end, policy, bounds.jitter, start_delay, rng)
-        ours.append(latencies(arrivals, moments, start, end))
+        moments = follow_again(stored, reads, end, policy, bounds.jitter, start_delay, rng)
+        ours.append(latencies(published, moments, start, end))
     theirs = []
     for phase in range(max(1, round(every))):
         grid = [start + phase + every * n for n in range(int((end - start) / every) + 2)]
-        theirs.append(latencies(arrivals, grid, start, end))
+        theirs.append(latencies(published, grid, start, end))
     pairs = [(mine, rng.choice(theirs)) for mine in ours]
     return {
         "policy median": Spread.of([statistics.median(w) for w in ours]),

@@ -90,6 +90,7 @@ import argparse
 import contextlib
 import ctypes
 import json
+import math
 import os
 import re
 import shutil
@@ -104,7 +105,7 @@ import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 from types import FrameType
@@ -126,6 +127,7 @@ from bench._live_source import (  # noqa: E402
 )
 from bench._window import Bounds, LiveRead, waits_kept, window_spread  # noqa: E402
 from sokbo.config import Config, SiteConfig, load_config  # noqa: E402
+from sokbo.config_values import parse_interval  # noqa: E402
 from sokbo.models import Article  # noqa: E402
 from sokbo.publish.feeds.write import post_category_slugs  # noqa: E402
 from sokbo.publish.post import post_filename, post_url  # noqa: E402
@@ -445,6 +447,7 @@ class Run:
     every: int | None
     live: dict[int, float]  # article number -> published (time.time())
     history: list[float]  # the seeded articles' publication (time.time())
+    stored: list[float]  # the arrivals the store held after the run (to the second)
     bounds: Bounds  # the source's min_interval, max_interval and jitter
     urls: dict[int, str]
     seen: dict[int, Seen]
@@ -570,6 +573,17 @@ def initial_crawl(config_path: Path) -> tuple[int, float, str]:
     return done.returncode, time.monotonic() - started, (done.stdout + done.stderr).strip()
 
 
+def stored_arrivals(config: Config, since: float) -> list[float]:
+    """The source's arrival times (time.time()) as the store holds them: what the adaptive
+    policy read (the feed dates its articles to the second)."""
+    store = Store(config.store.url, create=False)
+    try:
+        found = store.article_arrivals(SOURCE, datetime.fromtimestamp(since, UTC))
+    finally:
+        store.close()
+    return [moment.timestamp() for moment in found]
+
+
 def check_guids(config: Config, urls: dict[int, str], seen: dict[int, Seen]) -> list[str]:
     """Each feed entry's GUID against the post's URL of the stored article: the problems,
     the last line the count checked."""
@@ -623,7 +637,7 @@ def run_mode(
         source_config = config.source[0]
 
         started = time.monotonic()
-        times, stored = seed_store(config, source, history, args.history_articles)
+        times, in_store = seed_store(config, source, history, args.history_articles)
         source.place(times)
         seeded = time.monotonic() - started
         status, took, output = initial_crawl(config_path)
@@ -631,7 +645,7 @@ def run_mode(
             raise RuntimeError(f"the first crawl exited {status}:\n{output}")
         notes.append(
             f"history: {len(history)} articles in {HISTORY_DAYS} days "
-            f"({len(history) / HISTORY_DAYS:.0f} a day), the newest {stored} stored in "
+            f"({len(history) / HISTORY_DAYS:.0f} a day), the newest {in_store} stored in "
             f"{seeded:.0f} s; the first crawl took {took:.1f} s"
         )
 
@@ -685,6 +699,7 @@ def run_mode(
         with source.lock:
             hits = list(source.requests)
     guid_problems = check_guids(config, urls, watcher.seen)
+    arrivals = stored_arrivals(config, times[0])
     return Run(
         mode,
         minutes,
@@ -694,6 +709,7 @@ def run_mode(
         every,
         live,
         times,
+        arrivals,
         Bounds(
             source_config.min_interval.total_seconds(),
             source_config.max_interval.total_seconds(),
@@ -829,27 +845,39 @@ def window(run: Run, every: int) -> list[str]:
     was the policy's, and the spread the policy and the fixed interval get on these
     articles, against this run's own figures."""
     ended = [at for at, line in run.log if re.search(rf"{SOURCE}: run ended in ", line)]
+    changed = [
+        (at, found[1])
+        for at, line in run.log
+        if (found := re.search(rf"{SOURCE}: adaptive interval \S+ -> (\S+)", line))
+    ]
     reads: list[LiveRead] = []
     newest = min(run.live, default=1) - 1  # the history's newest article
-    for hit in polls(run):
+    chosen = math.nan  # the interval in force: unknown until the scheduler says one
+    hits = polls(run)
+    for hit, after in zip(hits, [*hits[1:], None], strict=True):
         decided = first(at for at in ended if at >= hit.at)
         if decided is None:
             break
-        reads.append(LiveRead(hit.at, decided, hit.number > newest))
+        until = math.inf if after is None else after.at
+        change = next(((at, text) for at, text in changed if decided <= at < until), None)
+        if change is not None:
+            decided, chosen = change[0], (parse_interval(change[1]) or timedelta()).total_seconds()
+        reads.append(LiveRead(hit.at, decided, chosen, hit.number > newest))
         newest = max(newest, hit.number)
     listed = stage(run, LISTED)
     if len(reads) < 2 or len(listed) < 2:
         return []
-    arrivals = sorted(run.history + list(run.live.values()))
-    kept, waits = waits_kept(arrivals, reads, run.bounds)
+    published = sorted(run.history + list(run.live.values()))
+    kept = waits_kept(run.stored, reads, run.bounds)
     starts = stage(run, "run started -> its first request")
     spread = window_spread(
-        arrivals, reads, run.t0, run.end, run.bounds, every, statistics.median(starts)
+        published, run.stored, reads, run.t0, run.end, run.bounds, every, statistics.median(starts)
     )
     return [
         f"  this window in the simulation ({LISTED}; p10 / p50 / p90 over 200 replays of the "
         f"policy with this run's overheads and jitter, and over each phase of every {every} s):",
-        f"    waits where the policy puts them: {kept} of {waits}",
+        f"    of {kept.waits} waits the scheduler chose, {kept.chosen} were the policy's "
+        f"(within 1 s); after {kept.waited} the next poll came when due (plus the jitter)",
         f"    policy: median {spread['policy median'].show()} s (this run: "
         f"{statistics.median(listed):.1f} s), p90 {spread['policy p90'].show()} s (this run: "
         f"{p90(listed):.1f} s)",
