@@ -80,7 +80,7 @@ class Scrapyd:
         # A node answers a project's first schedule.json only once it has listed its
         # spiders (a new Python process). Given up on sooner, the job would still run,
         # with the scheduler believing it never started.
-        answer = self._call("schedule.json", form, LIST_SECONDS)
+        answer = self._call("schedule.json", form, timeout=LIST_SECONDS)
         return str(answer["jobid"])
 
     def spiders(self) -> list[str]:
