@@ -124,6 +124,8 @@ class Spread:
 
 
 def p90(values: Sequence[float]) -> float:
+    if len(values) == 1:
+        return values[0]
     return statistics.quantiles(values, n=10, method="inclusive")[-1]
 
 

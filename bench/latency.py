@@ -125,7 +125,7 @@ from bench._live_source import (  # noqa: E402
     ping_hub,
     serve,
 )
-from bench._window import Bounds, LiveRead, waits_kept, window_spread  # noqa: E402
+from bench._window import Bounds, LiveRead, p90, waits_kept, window_spread  # noqa: E402
 from sokbo.config import Config, SiteConfig, load_config  # noqa: E402
 from sokbo.config_values import parse_interval  # noqa: E402
 from sokbo.models import Article  # noqa: E402
@@ -730,12 +730,6 @@ def run_mode(
 # -- the report ------------------------------------------------------------------------
 
 
-def p90(values: Sequence[float]) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=10, method="inclusive")[-1]
-
-
 def secs(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} s"
 
@@ -746,6 +740,11 @@ def in_run(run: Run, hit: Hit) -> bool:
 
 def polls(run: Run) -> list[Hit]:
     return [h for h in run.hits if in_run(run, h) and h.kind == "feed" and h.agent == "sokbo"]
+
+
+def equal_cost_every(run: Run) -> int:
+    """The fixed interval (whole seconds) with as many polls as `run` made."""
+    return max(1, round(run.minutes * 60 / max(1, len(polls(run)))))
 
 
 def waits(run: Run) -> tuple[list[float], list[float]]:
@@ -864,12 +863,13 @@ def window(run: Run, every: int) -> list[str]:
             decided, chosen = change[0], (parse_interval(change[1]) or timedelta()).total_seconds()
         reads.append(LiveRead(hit.at, decided, chosen, hit.number > newest))
         newest = max(newest, hit.number)
-    listed = stage(run, LISTED)
+    steps = dict(stages(run))
+    listed = steps.get(LISTED, [])
     if len(reads) < 2 or len(listed) < 2:
         return []
     published = sorted(run.history + list(run.live.values()))
     kept = waits_kept(run.stored, reads, run.bounds)
-    starts = stage(run, "run started -> its first request")
+    starts = steps["run started -> its first request"]
     spread = window_spread(
         published, run.stored, reads, run.t0, run.end, run.bounds, every, statistics.median(starts)
     )
@@ -1002,8 +1002,7 @@ def report(runs: Sequence[Run], seed: int) -> None:
         print()
         print("\n".join(details(run)))
         if run.mode == "adaptive":
-            every = max(1, round(run.minutes * 60 / max(1, len(polls(run)))))
-            print("\n".join(window(run, every)))
+            print("\n".join(window(run, equal_cost_every(run))))
 
 
 def main() -> None:
@@ -1058,7 +1057,7 @@ def main() -> None:
             run = run_mode(mode, args, work, every, say)
             runs.append(run)
             if mode == "adaptive" and not args.fixed_every:
-                every = max(1, round(run.minutes * 60 / max(1, len(polls(run)))))
+                every = equal_cost_every(run)
             leftovers = end_leftovers()
             if leftovers:
                 run.notes.append(f"processes left after the scheduler exited, killed: {leftovers}")
